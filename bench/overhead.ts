@@ -1,0 +1,108 @@
+/**
+ * Tracing overhead: the same workloads untraced, in sampling mode at several
+ * intervals, in exact mode, and under V8's raw allocation tracker, each in a
+ * fresh child process, interleaved and repeated; prints median ratios.
+ *
+ *   npm run bench:overhead [-- --reps 3 --quick]
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector';
+import { performance } from 'node:perf_hooks';
+import { allocationHeavy, httpService } from './workloads.js';
+import * as tracemalloc from '../src/index.js';
+
+type Workload = 'alloc' | 'http';
+const SELF = fileURLToPath(import.meta.url);
+
+function rawSession(): Session {
+  const s = new Session();
+  s.connect();
+  return s;
+}
+
+async function runWorkload(workload: Workload): Promise<void> {
+  if (workload === 'alloc') allocationHeavy();
+  else await httpService();
+}
+
+/** Child: warm up untraced, start the configuration, time one run of the workload. */
+async function child(config: string, workload: Workload): Promise<void> {
+  await runWorkload(workload);
+  let raw: Session | null = null;
+  if (config.startsWith('sampling-')) {
+    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(config.slice(9)) * 1024 });
+  } else if (config === 'exact') {
+    tracemalloc.start({ mode: 'exact' });
+  } else if (config === 'v8-tracker') {
+    raw = rawSession();
+    raw.post('HeapProfiler.enable');
+    raw.post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+  }
+  const t0 = performance.now();
+  await runWorkload(workload);
+  const ms = performance.now() - t0;
+  const out: Record<string, number> = { ms };
+  if (config === 'exact' && workload === 'alloc') {
+    // Snapshot cost: tracemalloc's takeSnapshot against V8's serialisation alone, same heap.
+    const s = rawSession();
+    let bytes = 0;
+    s.on('HeapProfiler.addHeapSnapshotChunk', (m) => (bytes += m.params.chunk.length));
+    const v0 = performance.now();
+    s.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    out.v8SnapshotMs = performance.now() - v0;
+    s.disconnect();
+    const t1 = performance.now();
+    tracemalloc.takeSnapshot();
+    out.takeSnapshotMs = performance.now() - t1;
+    out.snapshotBytes = bytes;
+  }
+  tracemalloc.stop();
+  raw?.disconnect();
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function parent(): void {
+  const args = process.argv.slice(2);
+  const reps = Number(args[args.indexOf('--reps') + 1]) || 3;
+  const quick = args.includes('--quick');
+  const intervals = quick ? [64] : [32, 64, 128, 256, 512];
+  const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'exact', 'v8-tracker'];
+  const results = new Map<string, Array<Record<string, number>>>();
+  for (const workload of ['http', 'alloc'] as Workload[]) {
+    for (let r = 0; r < reps; r++) {
+      for (const config of configs) {
+        const run = spawnSync(process.execPath, ['--expose-gc', SELF, '--child', config, workload], { encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`child ${config}/${workload} failed: ${run.stderr}`);
+        const key = `${workload}/${config}`;
+        const line = run.stdout.trim().split('\n').pop()!;
+        (results.get(key) ?? results.set(key, []).get(key)!).push(JSON.parse(line));
+      }
+    }
+  }
+  const med = (key: string, field = 'ms') => median(results.get(key)!.map((r) => r[field]));
+  console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced`);
+  for (const workload of ['http', 'alloc'] as Workload[]) {
+    const base = med(`${workload}/untraced`);
+    console.log(`\n${workload === 'http' ? 'realistic: loopback HTTP, 3000 JSON requests' : 'allocation-heavy loop, 400k objects'} — untraced ${base.toFixed(0)} ms`);
+    for (const config of configs.slice(1)) {
+      const ms = med(`${workload}/${config}`);
+      console.log(`  ${config.padEnd(14)} ${ms.toFixed(0).padStart(7)} ms  ${(ms / base).toFixed(2)}x`);
+    }
+    const exact = med(`${workload}/exact`);
+    const tracker = med(`${workload}/v8-tracker`);
+    console.log(`  exact / V8 allocation tracker alone: ${(exact / tracker).toFixed(2)}x`);
+  }
+  const snap = med('alloc/exact', 'takeSnapshotMs');
+  const v8 = med('alloc/exact', 'v8SnapshotMs');
+  const mb = med('alloc/exact', 'snapshotBytes') / 1e6;
+  console.log(`\nexact takeSnapshot(): ${snap.toFixed(0)} ms vs V8 serialisation alone ${v8.toFixed(0)} ms (${mb.toFixed(1)} MB): ${(snap / v8).toFixed(2)}x`);
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4] as Workload);
+else parent();

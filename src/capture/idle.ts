@@ -1,0 +1,19 @@
+/**
+ * Call `onIdle` once the program has nothing left that would keep it alive.
+ *
+ * V8's allocation tracker runs a repeating timer inside the inspector that
+ * keeps the event loop alive forever: a program that simply ends while
+ * tracking hangs (measured: > 100 s). That timer is invisible to
+ * `process.getActiveResourcesInfo()`, so an empty list means only the
+ * tracker is holding the process open.
+ */
+export function watchIdle(onIdle: () => void, everyMs = 100): () => void {
+  const timer = setInterval(() => {
+    if (process.getActiveResourcesInfo().length === 0) {
+      clearInterval(timer);
+      onIdle();
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

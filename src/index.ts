@@ -1,0 +1,22 @@
+/**
+ * tracemalloc for Node.js: Python's tracemalloc API over V8's sampling heap
+ * profiler and allocation tracker, plus a heap snapshot engine.
+ *
+ * @packageDocumentation
+ */
+export {
+  start,
+  stop,
+  isTracing,
+  takeSnapshot,
+  getTracedMemory,
+  resetPeak,
+  clearTraces,
+  getTracebackLimit,
+  getTracemallocMemory,
+  getObjectTraceback,
+  DEFAULT_SAMPLING_INTERVAL,
+  type StartOptions,
+  type TraceMode,
+} from './tracer/tracer.js';
+export * from './model/index.js';

@@ -1,0 +1,34 @@
+/**
+ * Trace from the first line without code changes, the counterpart of
+ * Python's `PYTHONTRACEMALLOC` / `-X tracemalloc`:
+ *
+ *   NODE_TRACEMALLOC=25 node --import tracemalloc/start app.js
+ *
+ * - `NODE_TRACEMALLOC`: traceback limit (1..128; default 1).
+ * - `NODE_TRACEMALLOC_MODE`: `sampling` (default) or `exact`.
+ * - `NODE_TRACEMALLOC_INTERVAL`: sampling interval in bytes.
+ * - `NODE_TRACEMALLOC_DUMP`: file to dump a snapshot to when the program
+ *   ends (`%p` becomes the pid); load it with `Snapshot.load`.
+ *
+ * A bad setting prints one line on stderr and leaves the program untraced:
+ * the profiler never stops the program it measures.
+ */
+import { start, takeSnapshot, onTracingExit, type TraceMode } from './tracer/tracer.js';
+
+function fromEnv(): void {
+  const env = process.env;
+  const frames = env.NODE_TRACEMALLOC ? Number(env.NODE_TRACEMALLOC) : 1;
+  const interval = env.NODE_TRACEMALLOC_INTERVAL ? Number(env.NODE_TRACEMALLOC_INTERVAL) : undefined;
+  start({ frames, mode: (env.NODE_TRACEMALLOC_MODE || 'sampling') as TraceMode, samplingInterval: interval });
+  const dump = env.NODE_TRACEMALLOC_DUMP;
+  if (dump) {
+    const path = dump.replaceAll('%p', String(process.pid));
+    onTracingExit(() => takeSnapshot().dump(path));
+  }
+}
+
+try {
+  fromEnv();
+} catch (err) {
+  process.stderr.write(`tracemalloc: not tracing: ${(err as Error).message.replace(/^tracemalloc: /, '')}\n`);
+}

@@ -1,0 +1,106 @@
+import { fileURLToPath } from 'node:url';
+import { Frame, Traceback } from '../model/index.js';
+
+/** A stack frame as V8 reports it, innermost first, lines and columns 1-based (0 = unknown). */
+export interface RawFrame {
+  functionName: string;
+  url: string;
+  line: number;
+  column: number;
+}
+
+/** How raw V8 stacks become tracemalloc tracebacks. */
+export interface FramePolicy {
+  /** Most recent frames kept per traceback. */
+  limit: number;
+  /** Keep frames from Node's internals and from tracemalloc itself. */
+  internalFrames: boolean;
+}
+
+// dist/src/ of this package: frames below it are the tool's own.
+const LIBRARY_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** A frame from Node's own JavaScript, from V8 builtins, or from a pseudo-frame like `(root)`. */
+export function isInternalFrame(url: string): boolean {
+  return url === '' || url.startsWith('node:') || url.startsWith('internal/');
+}
+
+/** Frames from tracemalloc's own code, which would otherwise blame the user's caller. */
+export function isLibraryFrame(filename: string): boolean {
+  return filename.startsWith(LIBRARY_ROOT);
+}
+
+/** `file://` URLs become paths, as Python's frames hold file names. */
+export function filenameOf(url: string): string {
+  if (url.startsWith('file://')) {
+    try {
+      return fileURLToPath(url);
+    } catch {
+      return url;
+    }
+  }
+  return url;
+}
+
+const UNKNOWN = new Frame('<unknown>', 0, 0, '');
+
+/**
+ * Turns raw stacks into tracebacks, interning frames and tracebacks so that
+ * a snapshot with a million objects holds one object per distinct site.
+ */
+export class TracebackBuilder {
+  private readonly frames = new Map<string, Frame>();
+  private readonly tracebacks = new Map<string, Traceback>();
+
+  constructor(private readonly policy: FramePolicy) {}
+
+  /**
+   * The traceback for a stack given innermost frame first, or null when the
+   * allocation is tracemalloc's own (its innermost non-internal frame is ours):
+   * the tool does not trace itself, as Python's does not.
+   */
+  build(innermostFirst: readonly RawFrame[]): Traceback | null {
+    const kept: Frame[] = [];
+    let firstUser: boolean | null = null;
+    let innermostInternal: RawFrame | null = null;
+    for (const raw of innermostFirst) {
+      const internal = isInternalFrame(raw.url);
+      const filename = filenameOf(raw.url);
+      const library = !internal && isLibraryFrame(filename);
+      if (!internal && firstUser === null) firstUser = !library;
+      if (firstUser === false && !this.policy.internalFrames) return null;
+      if ((internal || library) && !this.policy.internalFrames) {
+        if (internal && innermostInternal === null && raw.url !== '') innermostInternal = raw;
+        continue;
+      }
+      kept.push(this.frame(filename, raw));
+    }
+    // Memory allocated only by Node's internals stays visible at its innermost internal frame.
+    if (kept.length === 0 && innermostInternal) kept.push(this.frame(innermostInternal.url, innermostInternal));
+    if (kept.length === 0) kept.push(UNKNOWN);
+    const total = kept.length;
+    const limited = kept.slice(0, this.policy.limit).reverse();
+    const key = `${total}|${limited.map((f) => this.keyOf(f)).join('\n')}`;
+    let traceback = this.tracebacks.get(key);
+    if (!traceback) {
+      traceback = new Traceback(limited, total);
+      this.tracebacks.set(key, traceback);
+    }
+    return traceback;
+  }
+
+  private frame(filename: string, raw: RawFrame): Frame {
+    const key = `${filename}\0${raw.line}\0${raw.column}\0${raw.functionName}`;
+    let frame = this.frames.get(key);
+    if (!frame) {
+      frame = new Frame(filename, raw.line, raw.column, raw.functionName);
+      this.frames.set(key, frame);
+    }
+    return frame;
+  }
+
+  private keyOf(frame: Frame): string {
+    return `${frame.filename}\0${frame.lineno}\0${frame.column}\0${frame.functionName}`;
+  }
+}
+

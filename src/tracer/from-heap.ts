@@ -1,0 +1,48 @@
+import { Trace } from '../model/index.js';
+import { TracebackBuilder, type RawFrame } from './frames.js';
+
+/** What exact mode needs from a parsed heap snapshot with allocation traces. */
+export interface AllocationSource {
+  readonly nodeCount: number;
+  nodeTraceNodeId(node: number): number;
+  nodeSelfSize(node: number): number;
+  /** Frames of a trace node, innermost first, 1-based lines (0 = unknown). */
+  allocationFrames(traceNodeId: number): ReadonlyArray<{ functionName: string; scriptName: string; line: number; column: number }>;
+}
+
+/**
+ * Exact traces: every live object that V8 tagged with an allocation stack,
+ * counted per stack. Objects allocated before tracking have no tag and are
+ * not traced, like Python's.
+ */
+export function tracesFromHeap(source: AllocationSource, builder: TracebackBuilder): { traces: Trace[]; total: number } {
+  const perSite = new Map<number, { count: number; size: number }>();
+  for (let node = 0; node < source.nodeCount; node++) {
+    const site = source.nodeTraceNodeId(node);
+    if (site === 0) continue;
+    const size = source.nodeSelfSize(node);
+    const acc = perSite.get(site);
+    if (acc) {
+      acc.count++;
+      acc.size += size;
+    } else perSite.set(site, { count: 1, size });
+  }
+  const merged = new Map<object, { count: number; size: number }>();
+  let total = 0;
+  for (const [site, acc] of perSite) {
+    const frames: RawFrame[] = source
+      .allocationFrames(site)
+      .map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
+    const traceback = builder.build(frames);
+    if (!traceback) continue;
+    total += acc.size;
+    const into = merged.get(traceback);
+    if (into) {
+      into.count += acc.count;
+      into.size += acc.size;
+    } else merged.set(traceback, { ...acc });
+  }
+  const traces: Trace[] = [];
+  for (const [traceback, acc] of merged) traces.push(new Trace(traceback as Trace['traceback'], acc.size, acc.count));
+  return { traces, total };
+}

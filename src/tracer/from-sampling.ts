@@ -1,0 +1,75 @@
+import { Trace } from '../model/index.js';
+import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
+import { TracebackBuilder, type RawFrame } from './frames.js';
+
+/**
+ * Turn V8's live samples into unbiased estimates per call stack.
+ *
+ * V8 samples an object of `s` bytes with probability p = 1 - exp(-s / interval)
+ * (a Poisson process over allocated bytes). Each sample therefore stands for
+ * 1/p objects and s/p bytes (Horvitz–Thompson); the estimator's variance is
+ * the sum of (1 - p) / p² times 1 or s², which gives the error bounds.
+ */
+export function tracesFromSamplingProfile(
+  profile: SamplingHeapProfile,
+  interval: number,
+  builder: TracebackBuilder,
+): { traces: Trace[]; total: number } {
+  const parent = new Map<number, SamplingProfileNode | null>();
+  const byId = new Map<number, SamplingProfileNode>();
+  const stack: Array<[SamplingProfileNode, SamplingProfileNode | null]> = [[profile.head, null]];
+  while (stack.length > 0) {
+    const [node, up] = stack.pop()!;
+    byId.set(node.id, node);
+    parent.set(node.id, up);
+    for (const child of node.children) stack.push([child, node]);
+  }
+
+  interface Acc { samples: number; size: number; count: number; sizeVar: number; countVar: number }
+  const perNode = new Map<number, Acc>();
+  for (const sample of profile.samples) {
+    const p = -Math.expm1(-sample.size / interval);
+    let acc = perNode.get(sample.nodeId);
+    if (!acc) perNode.set(sample.nodeId, (acc = { samples: 0, size: 0, count: 0, sizeVar: 0, countVar: 0 }));
+    const q = (1 - p) / (p * p);
+    acc.samples += 1;
+    acc.count += 1 / p;
+    acc.size += sample.size / p;
+    acc.countVar += q;
+    acc.sizeVar += q * sample.size * sample.size;
+  }
+
+  // Stacks that collapse to one traceback (after the frame limit) share one trace.
+  const merged = new Map<object, Acc>();
+  let total = 0;
+  for (const [nodeId, acc] of perNode) {
+    total += acc.size;
+    const frames: RawFrame[] = [];
+    for (let node = byId.get(nodeId) ?? null; node && node !== profile.head; node = parent.get(node.id) ?? null) {
+      const cf = node.callFrame;
+      frames.push({ functionName: cf.functionName, url: cf.url, line: cf.lineNumber + 1, column: cf.columnNumber + 1 });
+    }
+    const traceback = builder.build(frames);
+    if (!traceback) continue;
+    const into = merged.get(traceback);
+    if (!into) merged.set(traceback, { ...acc });
+    else {
+      into.samples += acc.samples;
+      into.size += acc.size;
+      into.count += acc.count;
+      into.sizeVar += acc.sizeVar;
+      into.countVar += acc.countVar;
+    }
+  }
+  const traces: Trace[] = [];
+  for (const [traceback, acc] of merged) {
+    traces.push(
+      new Trace(traceback as Trace['traceback'], Math.round(acc.size), Math.round(acc.count), {
+        samples: acc.samples,
+        sizeVariance: acc.sizeVar,
+        countVariance: acc.countVar,
+      }),
+    );
+  }
+  return { traces, total: Math.round(total) };
+}

@@ -1,0 +1,256 @@
+import { Snapshot, Traceback } from '../model/index.js';
+import { SamplingCapture } from '../capture/sampling.js';
+import { TrackingCapture } from '../capture/tracking.js';
+import { watchIdle } from '../capture/idle.js';
+import { HeapSnapshotParser } from '../heap/index.js';
+import { TracebackBuilder, type FramePolicy } from './frames.js';
+import { tracesFromSamplingProfile } from './from-sampling.js';
+import { tracesFromHeap, type AllocationSource } from './from-heap.js';
+
+/** How allocations are captured. */
+export type TraceMode = 'sampling' | 'exact';
+
+/** Options of {@link start}. */
+export interface StartOptions {
+  /** Traceback limit: most recent frames stored per trace, 1..128. Default 1, as in Python. */
+  frames?: number;
+  /**
+   * `'sampling'` (default): V8's sampling heap profiler, cheap enough for
+   * production; sizes and counts are unbiased estimates with error bounds.
+   * `'exact'`: V8's allocation tracker; every live object allocated since
+   * `start()` is counted exactly, at a large CPU cost while tracing.
+   */
+  mode?: TraceMode;
+  /** Sampling mode: mean bytes between samples. Default {@link DEFAULT_SAMPLING_INTERVAL}. */
+  samplingInterval?: number;
+  /** Keep frames from Node's internals and tracemalloc itself. Default false. */
+  internalFrames?: boolean;
+}
+
+/**
+ * Default sampling interval in bytes, chosen by `bench/overhead` (see README):
+ * the largest interval whose error bounds stay useful for sites holding MBs.
+ */
+export const DEFAULT_SAMPLING_INTERVAL = 64 * 1024;
+const MAX_FRAMES = 128;
+// Stacks are captured deeper than the limit, since internal frames are dropped before truncating.
+const STACK_DEPTH = 128;
+
+interface Active {
+  mode: TraceMode;
+  samplingInterval: number;
+  policy: FramePolicy;
+  sampling: SamplingCapture | null;
+  tracking: TrackingCapture | null;
+  peak: number;
+  current: number;
+  stopIdleWatch: () => void;
+}
+
+let active: Active | null = null;
+// Like Python, the limit stays readable after stop().
+let lastLimit = 1;
+const exitHooks: Array<() => void> = [];
+
+function checkFrames(frames: unknown): number {
+  if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 1 || frames > MAX_FRAMES) {
+    throw new RangeError(`tracemalloc: frames must be an integer from 1 to ${MAX_FRAMES}, got ${String(frames)}`);
+  }
+  return frames;
+}
+
+function checkInterval(interval: unknown): number {
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1 || interval > 2 ** 30) {
+    throw new RangeError(`tracemalloc: samplingInterval must be a whole number of bytes from 1 to 2^30, got ${String(interval)}`);
+  }
+  return interval;
+}
+
+function onProcessExit(): void {
+  if (!active) return;
+  for (const hook of exitHooks) {
+    try {
+      hook();
+    } catch (err) {
+      process.stderr.write(`tracemalloc: exit hook failed: ${(err as Error).message}\n`);
+    }
+  }
+  stop();
+}
+
+function capture(mode: TraceMode, interval: number): Pick<Active, 'sampling' | 'tracking'> {
+  return mode === 'exact'
+    ? { sampling: null, tracking: new TrackingCapture() }
+    : { sampling: new SamplingCapture(interval, STACK_DEPTH), tracking: null };
+}
+
+/**
+ * Start tracing allocations. Like Python, objects allocated before `start()`
+ * are not traced.
+ *
+ * Calling `start()` while already tracing keeps tracing and keeps the traces
+ * collected so far; it only changes the traceback limit (which applies to the
+ * next snapshots). Asking for another mode or interval meanwhile is ignored
+ * with a process warning: call `stop()` first to switch.
+ */
+export function start(options: StartOptions = {}): void {
+  const frames = checkFrames(options.frames ?? 1);
+  const mode = options.mode ?? 'sampling';
+  if (mode !== 'sampling' && mode !== 'exact') {
+    throw new TypeError(`tracemalloc: mode must be 'sampling' or 'exact', got ${String(mode)}`);
+  }
+  const samplingInterval = checkInterval(options.samplingInterval ?? DEFAULT_SAMPLING_INTERVAL);
+  const policy: FramePolicy = { limit: frames, internalFrames: options.internalFrames ?? false };
+  lastLimit = frames;
+  if (active) {
+    active.policy = policy;
+    if (mode !== active.mode || (mode === 'sampling' && samplingInterval !== active.samplingInterval)) {
+      process.emitWarning(
+        `tracemalloc is already tracing in ${active.mode} mode; start() only changed the traceback limit. Call stop() first to switch.`,
+        'TracemallocWarning',
+      );
+    }
+    return;
+  }
+  const parts = capture(mode, samplingInterval);
+  // Allocation tracking keeps the event loop alive forever; stop it once nothing else does.
+  const stopIdleWatch = mode === 'exact' ? watchIdle(onProcessExit) : () => {};
+  active = { mode, samplingInterval, policy, ...parts, peak: 0, current: 0, stopIdleWatch };
+  process.on('exit', onProcessExit);
+}
+
+/** Stop tracing and forget the traces. Fast in both modes: no snapshot is serialised. */
+export function stop(): void {
+  const was = active;
+  if (!was) return;
+  active = null;
+  process.off('exit', onProcessExit);
+  was.stopIdleWatch();
+  was.sampling?.stop();
+  was.tracking?.stop();
+}
+
+/** True between `start()` and `stop()`. */
+export function isTracing(): boolean {
+  return active !== null;
+}
+
+/** The traceback limit set by the last `start()`; 1 before any, as in Python. */
+export function getTracebackLimit(): number {
+  return lastLimit;
+}
+
+function requireActive(what: string): Active {
+  if (!active) throw new Error(`tracemalloc: the tracemalloc module must be tracing memory allocations to ${what}; call start() first`);
+  return active;
+}
+
+/**
+ * A snapshot of the traces of live memory allocated since `start()`.
+ * Exact mode takes a full V8 heap snapshot (a GC plus a pass over the heap),
+ * streamed into the parser without building its JSON text.
+ */
+export function takeSnapshot(): Snapshot {
+  const state = requireActive('take a snapshot');
+  const builder = new TracebackBuilder(state.policy);
+  let result;
+  if (state.tracking) {
+    result = tracesFromHeap(heapWithTraces(state.tracking), builder);
+    state.tracking.observe(result.total);
+  } else {
+    result = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder);
+  }
+  note(state, result.total);
+  return new Snapshot(result.traces, state.policy.limit, {
+    mode: state.mode,
+    samplingInterval: state.mode === 'sampling' ? state.samplingInterval : undefined,
+    timestamp: Date.now(),
+    pid: process.pid,
+    nodeVersion: process.version,
+  });
+}
+
+function heapWithTraces(tracking: TrackingCapture): AllocationSource {
+  const parser = new HeapSnapshotParser();
+  tracking.snapshot((chunk) => parser.write(chunk));
+  return parser.end();
+}
+
+function note(state: Active, current: number): void {
+  state.current = current;
+  if (current > state.peak) state.peak = current;
+}
+
+/**
+ * Live traced memory in bytes and its peak since `start()` or `resetPeak()`.
+ * Sampling mode: an estimate from the live samples. Exact mode: V8's own
+ * statistics, refreshed every 50 ms while the event loop turns, and exact at
+ * each snapshot; a spike shorter than that can be missed by `peak`.
+ */
+export function getTracedMemory(): { current: number; peak: number } {
+  if (!active) return { current: 0, peak: 0 };
+  if (active.tracking) return active.tracking.tracedMemory();
+  const builder = new TracebackBuilder(active.policy);
+  note(active, tracesFromSamplingProfile(active.sampling!.profile(), active.samplingInterval, builder).total);
+  return { current: active.current, peak: active.peak };
+}
+
+/** Set the peak to the current traced memory. */
+export function resetPeak(): void {
+  if (!active) return;
+  if (active.tracking) active.tracking.resetPeak();
+  else {
+    getTracedMemory();
+    active.peak = active.current;
+  }
+}
+
+/** Forget every trace so far and keep tracing: later snapshots only see newer allocations. */
+export function clearTraces(): void {
+  if (!active) return;
+  active.sampling?.stop();
+  active.tracking?.stop();
+  Object.assign(active, capture(active.mode, active.samplingInterval), { peak: 0, current: 0 });
+}
+
+/**
+ * Bytes the tool keeps to trace (an estimate: V8's tracker memory is not
+ * observable): about 64 bytes per live sample, or per live traced object's
+ * address entry in exact mode.
+ */
+export function getTracemallocMemory(): number {
+  if (!active) return 0;
+  if (active.sampling) return active.sampling.profile().samples.length * 64;
+  return Math.round((active.tracking!.tracedMemory().current / 32) * 16);
+}
+
+/**
+ * The traceback where `value` was allocated, or null when it is unknown:
+ * a primitive, an object allocated before `start()`, or sampling mode.
+ * Exact mode only; costs one heap snapshot.
+ */
+export function getObjectTraceback(value: unknown): Traceback | null {
+  const state = requireActive('get an object traceback');
+  if (!state.tracking) return null;
+  const id = state.tracking.objectId(value);
+  if (id === null) return null;
+  const parser = new HeapSnapshotParser();
+  state.tracking.snapshot((chunk) => parser.write(chunk));
+  const heap = parser.end();
+  const node = heap.findNodeById(id);
+  if (node === -1) return null;
+  const site = heap.nodeTraceNodeId(node);
+  if (site === 0) return null;
+  const frames = heap.allocationFrames(site).map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
+  return new TracebackBuilder(state.policy).build(frames);
+}
+
+/** Run `hook` just before tracing ends at process exit (used by `tracemalloc/start`). */
+export function onTracingExit(hook: () => void): void {
+  exitHooks.push(hook);
+}
+
+/** The current mode, or null when not tracing. */
+export function getMode(): TraceMode | null {
+  return active?.mode ?? null;
+}

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of a compiled fixture under dist/test/fixtures. */
+export function fixture(name: string): string {
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+}
+
+/**
+ * Run a Node program and return its output. The limit only catches hangs
+ * (a failure, not a timing assertion): a healthy run takes a few seconds.
+ */
+export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; binary?: string; hangLimitMs?: number } = {}) {
+  const run = spawnSync(options.binary ?? process.execPath, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+    timeout: options.hangLimitMs ?? 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr, error: run.error };
+}
+
+/** Run a program that prints one JSON document; fail with its stderr otherwise. */
+export function runJson<T>(args: string[], options?: Parameters<typeof runNode>[1]): T {
+  const run = runNode(args, options);
+  if (run.status !== 0) throw new Error(`child ${args.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
+}

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture, runJson } from './helpers.js';
+
+interface Result {
+  estimate: { size: number; count: number; samples: number; sizeLow: number; sizeHigh: number; countLow: number; countHigh: number; confidence: number };
+  truth: { size: number; count: number };
+}
+
+// The estimates must cover the truth within their stated error. The stated
+// bounds are 95% intervals (1.96 sigma); allowing twice their half-width
+// (3.9 sigma) keeps a correct estimator from failing more than once in 10,000 runs.
+function within(value: number, low: number, high: number, truth: number): boolean {
+  const half = (high - low) / 2;
+  return Math.abs(value - truth) <= 2 * half;
+}
+
+for (const interval of [0, 16 * 1024]) {
+  test(`sampling estimates cover the truth on a site holding tens of MB (interval ${interval || 'default'})`, () => {
+    const { estimate, truth } = runJson<Result>([fixture('sampling-site.js'), String(interval)]);
+    assert.equal(truth.count, 300_000);
+    assert.ok(truth.size > 10e6, `site holds ${truth.size} bytes`);
+    assert.equal(estimate.confidence, 0.95);
+    assert.ok(estimate.samples > 50, `${estimate.samples} samples`);
+    assert.ok(estimate.sizeLow < estimate.size && estimate.size < estimate.sizeHigh);
+    assert.ok(within(estimate.size, estimate.sizeLow, estimate.sizeHigh, truth.size), `size ${estimate.size} vs ${truth.size} [${estimate.sizeLow}, ${estimate.sizeHigh}]`);
+    assert.ok(within(estimate.count, estimate.countLow, estimate.countHigh, truth.count), `count ${estimate.count} vs ${truth.count} [${estimate.countLow}, ${estimate.countHigh}]`);
+    // Bounds that are too wide would make this test vacuous.
+    assert.ok((estimate.sizeHigh - estimate.sizeLow) / truth.size < 0.6, 'bounds are informative');
+  });
+}
