@@ -1,0 +1,16 @@
+/**
+ * Heap snapshot engine: streaming `.heapsnapshot` parser, graph API
+ * (retainers, distances, dominators, retained sizes, retainer paths,
+ * allocation tracebacks), census and diff.
+ */
+export { HeapSnapshotError } from './errors.js';
+export { HeapSnapshotParser, type HeapSnapshotParserOptions } from './parser.js';
+export { readHeapSnapshot, type ReadHeapSnapshotOptions } from './read.js';
+export { HeapSnapshot, type HeapEdge, type RetainerPathStep } from './snapshot.js';
+export type { HeapSnapshotMeta } from './meta.js';
+export type { SnapshotData, TraceTreeData } from './data.js';
+export type { AllocationFrame } from './traces.js';
+export type { DominatorTree } from './dominators.js';
+export type { RetainerIndex } from './retainers.js';
+export type { IdIndex } from './id-index.js';
+export { NO_DISTANCE, SYSTEM_DISTANCE_BASE } from './distances.js';

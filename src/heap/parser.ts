@@ -1,0 +1,787 @@
+import { Buffer } from 'node:buffer';
+import type { SnapshotData } from './data.js';
+import { HeapSnapshotError } from './errors.js';
+import { Growable } from './growable.js';
+import { type HeapSnapshotMeta, parseMeta } from './meta.js';
+import { HeapSnapshot } from './snapshot.js';
+import { capString, DEFAULT_MAX_STRING_LENGTH, StringAccumulator } from './strings.js';
+import { TraceTreeBuilder } from './trace-tree-builder.js';
+
+/** Options of {@link HeapSnapshotParser}. */
+export interface HeapSnapshotParserOptions {
+  /** Called after each chunk with the total number of bytes consumed so far. */
+  onProgress?: (bytesRead: number) => void;
+  /**
+   * Strings longer than this (UTF-16 code units) are stored truncated, with their
+   * original length kept. Default 1024, the cap V8 applies to object names.
+   */
+  maxStringLength?: number;
+}
+
+// Parser modes: which kind of value the bytes currently belong to.
+const M_TOP = 0;
+const M_NUMBERS = 1;
+const M_STRINGS = 2;
+const M_TRACE_TREE = 3;
+const M_SKIP = 4;
+
+// States of the top-level object.
+const T_OPEN = 0;
+const T_KEY_OR_CLOSE = 1;
+const T_KEY = 2;
+const T_IN_KEY = 3;
+const T_COLON = 4;
+const T_VALUE = 5;
+const T_COMMA_OR_CLOSE = 6;
+const T_END = 7;
+
+// Destinations of numeric arrays.
+const K_NODES = 0;
+const K_EDGES = 1;
+const K_GENERIC = 2;
+
+// Roles of node and edge fields, looked up per value from the meta field lists.
+const R_IGNORE = 0;
+const R_TYPE = 1;
+const R_NAME = 2;
+const R_ID = 3;
+const R_SELF_SIZE = 4;
+const R_EDGE_COUNT = 5;
+const R_TRACE = 6;
+const R_DETACHED = 7;
+const R_TO = 8;
+
+const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+/** Strings up to this many bytes, with no escapes and inside one chunk, are decoded in one call. */
+const FAST_STRING_BYTES = 64 * 1024;
+
+function isWs(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+function show(b: number): string {
+  return b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}'` : `byte 0x${b.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Streaming push parser for V8 `.heapsnapshot` JSON.
+ *
+ * Feed it chunks with {@link write} (split anywhere: inside numbers, strings,
+ * UTF-8 sequences or escapes) and call {@link end} to get the
+ * {@link HeapSnapshot}. It never holds the whole text: numbers go straight from
+ * bytes into typed arrays, one column per node/edge field, and only the small
+ * `snapshot` header is ever handed to `JSON.parse`.
+ */
+export class HeapSnapshotParser {
+  private readonly onProgress: ((bytesRead: number) => void) | undefined;
+  private readonly maxString: number;
+  /** Byte offset of the current chunk's start. */
+  private base = 0;
+  private failed: HeapSnapshotError | null = null;
+  private done: HeapSnapshot | null = null;
+
+  private mode = M_TOP;
+  private top = T_OPEN;
+  private key = '';
+  private section = '';
+  private sectionOffset = 0;
+  private readonly seen = new Set<string>();
+  private readonly keyAcc = new StringAccumulator(256);
+
+  // Numeric array state, kept across chunks.
+  private arrOpen = false;
+  private numV = 0;
+  private numDigits = 0;
+  private numNeg = false;
+  private needComma = false;
+  private kind = K_GENERIC;
+  private generic: Growable<Float64Array> | null = null;
+
+  // Skip/capture state for values read opaquely.
+  private skipStarted = false;
+  private skipDepth = 0;
+  private skipInStr = false;
+  private skipEsc = false;
+  private skipScalar = false;
+  private capture: Buffer[] | null = null;
+  private captureBytes = 0;
+
+  // Strings section state.
+  private strState = 0; // 0 expect '[', 1 expect string or ']', 2 inside a long/escaped string, 3 expect ',' or ']'
+  private strAfterComma = false;
+  private readonly strAcc: StringAccumulator;
+  private readonly strings: string[] = [];
+  private readonly longStringLengths = new Map<number, number>();
+
+  private meta: HeapSnapshotMeta | null = null;
+
+  // Node columns.
+  private nodeStride = 0;
+  private nodeRoles: Uint8Array = new Uint8Array(0);
+  private nodeField = 0;
+  private nodeOrd = 0;
+  private nodeCap = 0;
+  private nodeType = new Uint8Array(0);
+  private nodeName = new Uint32Array(0);
+  private nodeId = new Uint32Array(0);
+  private nodeSelfSize = new Uint32Array(0);
+  private firstEdge = new Uint32Array(1);
+  private nodeTraceId: Uint32Array | null = null;
+  private nodeDetachedness: Uint8Array | null = null;
+  private readonly bigSelfSizes = new Map<number, number>();
+  private edgeTotal = 0;
+
+  // Edge columns.
+  private edgeStride = 0;
+  private edgeRoles: Uint8Array = new Uint8Array(0);
+  private edgeField = 0;
+  private edgeIdx = 0;
+  private edgeCap = 0;
+  private edgeType = new Uint8Array(0);
+  private edgeName = new Uint32Array(0);
+  private edgeTo = new Uint32Array(0);
+
+  // Sections that arrived before the header are kept raw and replayed in end().
+  private rawNodes: Float64Array | null = null;
+  private rawEdges: Float64Array | null = null;
+  private traceFunctionInfos: Float64Array | null = null;
+  private samples: Float64Array | null = null;
+  private locations: Float64Array | null = null;
+  private readonly trace = new TraceTreeBuilder();
+
+  constructor(options?: HeapSnapshotParserOptions) {
+    this.onProgress = options?.onProgress;
+    this.maxString = Math.max(16, options?.maxStringLength ?? DEFAULT_MAX_STRING_LENGTH);
+    this.strAcc = new StringAccumulator(this.maxString);
+  }
+
+  /** Consumes the next chunk. A string chunk is UTF-8 encoded first. Throws {@link HeapSnapshotError} on bad input. */
+  write(chunk: string | Uint8Array): void {
+    if (this.failed) throw this.failed;
+    if (this.done) throw new HeapSnapshotError('write() after end()', this.base);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    try {
+      this.consume(buf);
+    } catch (e) {
+      if (e instanceof HeapSnapshotError) this.failed = e;
+      throw e;
+    }
+    this.base += buf.length;
+    this.onProgress?.(this.base);
+  }
+
+  /** Finishes parsing and returns the snapshot. Throws {@link HeapSnapshotError} if the input was incomplete or inconsistent. */
+  end(): HeapSnapshot {
+    if (this.failed) throw this.failed;
+    if (this.done) return this.done;
+    try {
+      this.done = this.finish();
+    } catch (e) {
+      if (e instanceof HeapSnapshotError) this.failed = e;
+      throw e;
+    }
+    return this.done;
+  }
+
+  /** Bytes consumed so far. */
+  get bytesRead(): number {
+    return this.base;
+  }
+
+  private error(message: string, i: number): HeapSnapshotError {
+    return new HeapSnapshotError(message, this.base + i);
+  }
+
+  private consume(buf: Buffer): void {
+    const n = buf.length;
+    let i = 0;
+    while (i < n) {
+      switch (this.mode) {
+        case M_TOP:
+          i = this.readTop(buf, i, n);
+          break;
+        case M_NUMBERS:
+          i = this.readNumbers(buf, i, n);
+          break;
+        case M_STRINGS:
+          i = this.readStrings(buf, i, n);
+          break;
+        case M_TRACE_TREE:
+          i = this.trace.read(buf, i, n, this.base);
+          if (this.trace.complete) this.endSection();
+          break;
+        default:
+          i = this.readSkip(buf, i, n);
+      }
+    }
+  }
+
+  // ---- top-level object ----
+
+  private readTop(buf: Buffer, i: number, n: number): number {
+    while (i < n && this.mode === M_TOP) {
+      if (this.top === T_IN_KEY) {
+        const j = this.keyAcc.feed(buf, i, n, this.base);
+        if (j < 0) return n;
+        this.key = this.keyAcc.value(256);
+        this.top = T_COLON;
+        i = j;
+        continue;
+      }
+      const b = buf[i];
+      if (isWs(b)) {
+        i++;
+        continue;
+      }
+      switch (this.top) {
+        case T_OPEN:
+          if (b !== 0x7b) throw this.error(`not a V8 heap snapshot: expected '{' at byte ${this.base + i}, found ${show(b)}`, i);
+          this.top = T_KEY_OR_CLOSE;
+          break;
+        case T_KEY_OR_CLOSE:
+        case T_KEY:
+          if (b === 0x7d && this.top === T_KEY_OR_CLOSE) {
+            this.top = T_END;
+            break;
+          }
+          if (b !== 0x22) throw this.error(`not a V8 heap snapshot: expected a key at byte ${this.base + i}, found ${show(b)}`, i);
+          this.keyAcc.reset();
+          this.top = T_IN_KEY;
+          break;
+        case T_COLON:
+          if (b !== 0x3a) throw this.error(`corrupt heap snapshot: expected ':' after "${this.key}" at byte ${this.base + i}`, i);
+          this.top = T_VALUE;
+          break;
+        case T_VALUE:
+          this.beginValue(i);
+          return i; // the section reader consumes the value's first byte
+        case T_COMMA_OR_CLOSE:
+          if (b === 0x2c) this.top = T_KEY;
+          else if (b === 0x7d) this.top = T_END;
+          else throw this.error(`corrupt heap snapshot: expected ',' or '}' after "${this.key}" at byte ${this.base + i}, found ${show(b)}`, i);
+          break;
+        default:
+          throw this.error(`corrupt heap snapshot: unexpected ${show(b)} after the end of the snapshot at byte ${this.base + i}`, i);
+      }
+      i++;
+    }
+    return i;
+  }
+
+  private beginValue(i: number): void {
+    const key = this.key;
+    const known = ['snapshot', 'nodes', 'edges', 'strings', 'trace_function_infos', 'trace_tree', 'samples', 'locations'];
+    if (known.includes(key)) {
+      if (this.seen.has(key)) throw this.error(`corrupt heap snapshot: duplicate "${key}" at byte ${this.base + i}`, i);
+      this.seen.add(key);
+    }
+    this.section = key;
+    this.sectionOffset = this.base + i;
+    switch (key) {
+      case 'snapshot':
+        this.startSkip(true);
+        return;
+      case 'nodes':
+      case 'edges':
+        this.startNumbers(key === 'nodes' ? K_NODES : K_EDGES);
+        return;
+      case 'trace_function_infos':
+      case 'samples':
+      case 'locations':
+        this.generic = new Growable(Float64Array);
+        this.startNumbers(K_GENERIC);
+        return;
+      case 'strings':
+        this.mode = M_STRINGS;
+        this.strState = 0;
+        return;
+      case 'trace_tree':
+        this.trace.begin(this.meta?.traceNodeFields ?? null);
+        this.mode = M_TRACE_TREE;
+        return;
+      default:
+        this.startSkip(false); // unknown key: scan past its value
+    }
+  }
+
+  private endSection(): void {
+    this.mode = M_TOP;
+    this.top = T_COMMA_OR_CLOSE;
+  }
+
+  // ---- opaque values: the header (captured) and unknown keys (skipped) ----
+
+  private startSkip(capture: boolean): void {
+    this.mode = M_SKIP;
+    this.skipStarted = false;
+    this.skipDepth = 0;
+    this.skipInStr = false;
+    this.skipEsc = false;
+    this.skipScalar = false;
+    this.capture = capture ? [] : null;
+    this.captureBytes = 0;
+  }
+
+  private readSkip(buf: Buffer, i: number, n: number): number {
+    const start = i;
+    let end = -1;
+    if (!this.skipStarted) {
+      const b = buf[i];
+      this.skipStarted = true;
+      if (b === 0x7b || b === 0x5b) this.skipDepth = 1;
+      else if (b === 0x22) this.skipInStr = true;
+      else if (b === 0x7d || b === 0x5d || b === 0x2c) throw this.error(`corrupt heap snapshot: missing value for "${this.key}" at byte ${this.base + i}`, i);
+      else this.skipScalar = true;
+      i++;
+    }
+    let depth = this.skipDepth;
+    let inStr = this.skipInStr;
+    let esc = this.skipEsc;
+    const scalar = this.skipScalar;
+    for (; i < n; i++) {
+      const b = buf[i];
+      if (inStr) {
+        if (esc) esc = false;
+        else if (b === 0x5c) esc = true;
+        else if (b === 0x22) {
+          inStr = false;
+          if (depth === 0) {
+            end = i + 1;
+            break;
+          }
+        }
+      } else if (scalar) {
+        if (b === 0x2c || b === 0x7d || b === 0x5d || isWs(b)) {
+          end = i;
+          break;
+        }
+      } else if (b === 0x22) inStr = true;
+      else if (b === 0x7b || b === 0x5b) depth++;
+      else if (b === 0x7d || b === 0x5d) {
+        if (--depth === 0) {
+          end = i + 1;
+          break;
+        }
+      }
+    }
+    this.skipDepth = depth;
+    this.skipInStr = inStr;
+    this.skipEsc = esc;
+    const stop = end < 0 ? n : end;
+    if (this.capture) {
+      this.captureBytes += stop - start;
+      if (this.captureBytes > MAX_HEADER_BYTES) {
+        throw this.error(`corrupt heap snapshot: "${this.key}" header is larger than ${MAX_HEADER_BYTES} bytes`, i);
+      }
+      this.capture.push(Buffer.from(buf.subarray(start, stop))); // copy: callers may reuse their buffers
+    }
+    if (end < 0) return n;
+    if (this.capture) {
+      this.setMeta(parseMeta(Buffer.concat(this.capture).toString('utf8'), this.sectionOffset));
+      this.capture = null;
+    }
+    this.endSection();
+    return end;
+  }
+
+  // ---- header: set up the columns ----
+
+  private setMeta(meta: HeapSnapshotMeta): void {
+    this.meta = meta;
+    this.nodeStride = meta.nodeFields.length;
+    this.nodeRoles = new Uint8Array(
+      meta.nodeFields.map((f) =>
+        f === 'type' ? R_TYPE
+        : f === 'name' ? R_NAME
+        : f === 'id' ? R_ID
+        : f === 'self_size' ? R_SELF_SIZE
+        : f === 'edge_count' ? R_EDGE_COUNT
+        : f === 'trace_node_id' ? R_TRACE
+        : f === 'detachedness' ? R_DETACHED
+        : R_IGNORE,
+      ),
+    );
+    this.edgeStride = meta.edgeFields.length;
+    this.edgeRoles = new Uint8Array(
+      meta.edgeFields.map((f) => (f === 'type' ? R_TYPE : f === 'name_or_index' ? R_NAME : f === 'to_node' ? R_TO : R_IGNORE)),
+    );
+    // Exact preallocation when the header announces the counts (V8 always does):
+    // no growth copies, no slack, which is what keeps peak memory near the final size.
+    this.growNodes(meta.nodeCount > 0 ? meta.nodeCount : 1024);
+    this.growEdges(meta.edgeCount > 0 ? meta.edgeCount : 1024);
+    if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(this.nodeCap);
+  }
+
+  private growNodes(min: number): void {
+    if (min <= this.nodeCap) return;
+    const cap = this.nodeCap === 0 ? min : Math.max(min, Math.ceil(this.nodeCap * 1.5));
+    const grow = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T, extra = 0): T => {
+      const b = make(cap + extra);
+      b.set(a.subarray(0, Math.min(a.length, cap + extra)) as never);
+      return b;
+    };
+    this.nodeType = grow(this.nodeType, (k) => new Uint8Array(k));
+    this.nodeName = grow(this.nodeName, (k) => new Uint32Array(k));
+    this.nodeId = grow(this.nodeId, (k) => new Uint32Array(k));
+    this.nodeSelfSize = grow(this.nodeSelfSize, (k) => new Uint32Array(k));
+    this.firstEdge = grow(this.firstEdge, (k) => new Uint32Array(k), 1);
+    if (this.nodeTraceId) this.nodeTraceId = grow(this.nodeTraceId, (k) => new Uint32Array(k));
+    if (this.nodeDetachedness) this.nodeDetachedness = grow(this.nodeDetachedness, (k) => new Uint8Array(k));
+    this.nodeCap = cap;
+  }
+
+  private growEdges(min: number): void {
+    if (min <= this.edgeCap) return;
+    const cap = this.edgeCap === 0 ? min : Math.max(min, Math.ceil(this.edgeCap * 1.5));
+    const t = new Uint8Array(cap);
+    t.set(this.edgeType);
+    this.edgeType = t;
+    const nm = new Uint32Array(cap);
+    nm.set(this.edgeName);
+    this.edgeName = nm;
+    const to = new Uint32Array(cap);
+    to.set(this.edgeTo);
+    this.edgeTo = to;
+    this.edgeCap = cap;
+  }
+
+  // ---- numeric arrays ----
+
+  private startNumbers(kind: number): void {
+    this.mode = M_NUMBERS;
+    this.arrOpen = false;
+    this.numV = 0;
+    this.numDigits = 0;
+    this.numNeg = false;
+    this.needComma = false;
+    // Without the header we cannot interpret nodes/edges yet: keep raw values.
+    if ((kind === K_NODES || kind === K_EDGES) && !this.meta) {
+      this.generic = new Growable(Float64Array, 1 << 16);
+      kind = K_GENERIC;
+    }
+    this.kind = kind;
+  }
+
+  private readNumbers(buf: Buffer, i: number, n: number): number {
+    if (!this.arrOpen) {
+      while (i < n && isWs(buf[i])) i++;
+      if (i === n) return n;
+      if (buf[i] !== 0x5b) throw this.error(`corrupt heap snapshot: expected '[' to start "${this.section}" at byte ${this.base + i}, found ${show(buf[i])}`, i);
+      this.arrOpen = true;
+      i++;
+    }
+    let v = this.numV;
+    let d = this.numDigits;
+    const kind = this.kind;
+    while (i < n) {
+      const b = buf[i];
+      const digit = b - 48;
+      if (digit >= 0 && digit <= 9) {
+        if (d === 0 && this.needComma) throw this.error(`corrupt heap snapshot: expected ',' at byte ${this.base + i} inside "${this.section}"`, i);
+        v = v * 10 + digit;
+        d++;
+        i++;
+        continue;
+      }
+      if (d > 0) {
+        if (d > 15) throw this.error(`corrupt heap snapshot: number too large ending at byte ${this.base + i} inside "${this.section}"`, i);
+        if (kind === K_NODES) this.nodeValue(v, i);
+        else if (kind === K_EDGES) this.edgeValue(v, i);
+        else this.generic!.push(this.numNeg ? -v : v);
+        this.numNeg = false;
+        v = 0;
+        d = 0;
+        this.needComma = true;
+      }
+      if (b === 0x2c) {
+        if (!this.needComma) throw this.error(`corrupt heap snapshot: unexpected ',' at byte ${this.base + i} inside "${this.section}"`, i);
+        this.needComma = false;
+      } else if (b === 0x5d) {
+        if (!this.needComma && this.anyValues()) throw this.error(`corrupt heap snapshot: unexpected ']' at byte ${this.base + i} inside "${this.section}"`, i);
+        if (this.numNeg) throw this.error(`corrupt heap snapshot: lone '-' at byte ${this.base + i}`, i);
+        this.numV = 0;
+        this.numDigits = 0;
+        this.finishNumbers();
+        return i + 1;
+      } else if (b === 0x2d && kind === K_GENERIC && !this.numNeg && !this.needComma) {
+        this.numNeg = true;
+      } else if (!isWs(b)) {
+        throw this.error(`corrupt heap snapshot: unexpected ${show(b)} at byte ${this.base + i} inside "${this.section}"`, i);
+      }
+      i++;
+    }
+    this.numV = v;
+    this.numDigits = d;
+    return n;
+  }
+
+  private anyValues(): boolean {
+    if (this.kind === K_NODES) return this.nodeOrd > 0 || this.nodeField > 0;
+    if (this.kind === K_EDGES) return this.edgeIdx > 0 || this.edgeField > 0;
+    return this.generic!.length > 0;
+  }
+
+  private nodeValue(v: number, i: number): void {
+    const k = this.nodeField;
+    const ord = this.nodeOrd;
+    if (k === 0 && ord >= this.nodeCap) this.growNodes(ord + 1);
+    switch (this.nodeRoles[k]) {
+      case R_TYPE:
+        if (v > 255) throw this.error(`corrupt heap snapshot: node type ${v} out of range at byte ${this.base + i}`, i);
+        this.nodeType[ord] = v;
+        break;
+      case R_NAME:
+        if (v > 0xffffffff) throw this.error(`corrupt heap snapshot: node name index ${v} out of range at byte ${this.base + i}`, i);
+        this.nodeName[ord] = v;
+        break;
+      case R_ID:
+        if (v > 0xffffffff) throw this.error(`corrupt heap snapshot: node id ${v} out of range at byte ${this.base + i}`, i);
+        this.nodeId[ord] = v;
+        break;
+      case R_SELF_SIZE:
+        if (v >= 0xffffffff) {
+          this.bigSelfSizes.set(ord, v);
+          this.nodeSelfSize[ord] = 0xffffffff;
+        } else this.nodeSelfSize[ord] = v;
+        break;
+      case R_EDGE_COUNT:
+        this.edgeTotal += v;
+        if (this.edgeTotal > 0xffffffff) throw this.error(`corrupt heap snapshot: edge count overflow at byte ${this.base + i}`, i);
+        this.firstEdge[ord + 1] = this.edgeTotal;
+        break;
+      case R_TRACE:
+        if (v !== 0) {
+          // Allocated lazily: snapshots without allocation tracking have all zeros.
+          if (!this.nodeTraceId) this.nodeTraceId = new Uint32Array(this.nodeCap);
+          this.nodeTraceId[ord] = v;
+        }
+        break;
+      case R_DETACHED:
+        this.nodeDetachedness![ord] = v;
+        break;
+    }
+    if (++this.nodeField === this.nodeStride) {
+      this.nodeField = 0;
+      this.nodeOrd = ord + 1;
+    }
+  }
+
+  private edgeValue(v: number, i: number): void {
+    const k = this.edgeField;
+    const e = this.edgeIdx;
+    if (k === 0 && e >= this.edgeCap) this.growEdges(e + 1);
+    switch (this.edgeRoles[k]) {
+      case R_TYPE:
+        if (v > 255) throw this.error(`corrupt heap snapshot: edge type ${v} out of range at byte ${this.base + i}`, i);
+        this.edgeType[e] = v;
+        break;
+      case R_NAME:
+        if (v > 0xffffffff) throw this.error(`corrupt heap snapshot: edge name ${v} out of range at byte ${this.base + i}`, i);
+        this.edgeName[e] = v;
+        break;
+      case R_TO: {
+        const ord = v / this.nodeStride;
+        if (ord !== Math.floor(ord) || ord > 0xffffffff) {
+          throw this.error(`corrupt heap snapshot: edge to_node ${v} is not a node offset, at byte ${this.base + i}`, i);
+        }
+        this.edgeTo[e] = ord;
+        break;
+      }
+    }
+    if (++this.edgeField === this.edgeStride) {
+      this.edgeField = 0;
+      this.edgeIdx = e + 1;
+    }
+  }
+
+  private finishNumbers(): void {
+    if (this.kind === K_GENERIC) {
+      const values = this.generic!.finish();
+      this.generic = null;
+      switch (this.section) {
+        case 'nodes':
+          this.rawNodes = values;
+          break;
+        case 'edges':
+          this.rawEdges = values;
+          break;
+        case 'trace_function_infos':
+          this.traceFunctionInfos = values;
+          break;
+        case 'samples':
+          this.samples = values;
+          break;
+        case 'locations':
+          this.locations = values;
+          break;
+      }
+    }
+    this.endSection();
+  }
+
+  // ---- strings ----
+
+  private pushString(s: string, fullLength: number): void {
+    if (fullLength > s.length) this.longStringLengths.set(this.strings.length, fullLength);
+    this.strings.push(s);
+  }
+
+  private readStrings(buf: Buffer, i: number, n: number): number {
+    const max = this.maxString;
+    while (i < n) {
+      if (this.strState === 2) {
+        const j = this.strAcc.feed(buf, i, n, this.base);
+        if (j < 0) return n;
+        this.pushString(this.strAcc.value(max), this.strAcc.length);
+        this.strState = 3;
+        i = j;
+        continue;
+      }
+      const b = buf[i];
+      if (isWs(b)) {
+        i++;
+        continue;
+      }
+      if (this.strState === 0) {
+        if (b !== 0x5b) throw this.error(`corrupt heap snapshot: expected '[' to start "strings" at byte ${this.base + i}, found ${show(b)}`, i);
+        this.strState = 1;
+        this.strAfterComma = false;
+        i++;
+      } else if (this.strState === 1) {
+        if (b === 0x22) {
+          // Fast path: a plain string wholly inside this chunk.
+          let j = i + 1;
+          while (j < n) {
+            const c = buf[j];
+            if (c === 0x22 || c === 0x5c) break;
+            j++;
+          }
+          if (j < n && buf[j] === 0x22 && j - i <= FAST_STRING_BYTES) {
+            const s = buf.toString('utf8', i + 1, j);
+            if (s.length > max) this.pushString(capString(s, max), s.length);
+            else this.strings.push(s);
+            this.strState = 3;
+            i = j + 1;
+          } else {
+            this.strAcc.reset();
+            this.strState = 2;
+            i++;
+          }
+        } else if (b === 0x5d && !this.strAfterComma) {
+          this.endSection();
+          return i + 1;
+        } else {
+          throw this.error(`corrupt heap snapshot: expected a string at byte ${this.base + i} inside "strings", found ${show(b)}`, i);
+        }
+      } else {
+        if (b === 0x2c) {
+          this.strState = 1;
+          this.strAfterComma = true;
+        } else if (b === 0x5d) {
+          this.endSection();
+          return i + 1;
+        } else {
+          throw this.error(`corrupt heap snapshot: expected ',' or ']' at byte ${this.base + i} inside "strings", found ${show(b)}`, i);
+        }
+        i++;
+      }
+    }
+    return i;
+  }
+
+  // ---- end of input ----
+
+  private finish(): HeapSnapshot {
+    const at = this.base;
+    if (at === 0) throw new HeapSnapshotError('not a V8 heap snapshot: empty input', 0);
+    if (this.mode !== M_TOP) {
+      throw new HeapSnapshotError(`truncated heap snapshot: ended at byte ${at} inside "${this.section}"`, at);
+    }
+    if (this.top === T_OPEN) throw new HeapSnapshotError(`not a V8 heap snapshot: expected '{' at byte ${at}, found end of input`, at);
+    if (this.top !== T_END) {
+      throw new HeapSnapshotError(`truncated heap snapshot: ended at byte ${at} before the end of the top-level object`, at);
+    }
+    const meta = this.meta;
+    if (!meta) throw new HeapSnapshotError(`not a V8 heap snapshot: no "snapshot" header (end at byte ${at})`, at);
+    for (const key of ['nodes', 'edges', 'strings']) {
+      if (!this.seen.has(key)) throw new HeapSnapshotError(`not a V8 heap snapshot: missing "${key}" (end at byte ${at})`, at);
+    }
+    // Replay sections that came before the header.
+    if (this.rawNodes) {
+      for (const v of this.rawNodes) this.nodeValue(v, 0);
+      this.rawNodes = null;
+    }
+    if (this.rawEdges) {
+      for (const v of this.rawEdges) this.edgeValue(v, 0);
+      this.rawEdges = null;
+    }
+    if (this.nodeField !== 0) {
+      throw new HeapSnapshotError(`corrupt heap snapshot: "nodes" length is not a multiple of ${this.nodeStride} fields`, -1);
+    }
+    if (this.edgeField !== 0) {
+      throw new HeapSnapshotError(`corrupt heap snapshot: "edges" length is not a multiple of ${this.edgeStride} fields`, -1);
+    }
+    const nodeCount = this.nodeOrd;
+    const edgeCount = this.edgeIdx;
+    if (nodeCount === 0) throw new HeapSnapshotError('corrupt heap snapshot: "nodes" is empty', -1);
+    if (this.edgeTotal !== edgeCount) {
+      throw new HeapSnapshotError(`corrupt heap snapshot: nodes declare ${this.edgeTotal} edges but "edges" holds ${edgeCount}`, -1);
+    }
+    const fit = <T extends Uint8Array | Uint32Array>(a: T, len: number): T => (a.length === len ? a : (a.slice(0, len) as T));
+    const data: SnapshotData = {
+      meta,
+      nodeCount,
+      edgeCount,
+      nodeType: fit(this.nodeType, nodeCount),
+      nodeName: fit(this.nodeName, nodeCount),
+      nodeId: fit(this.nodeId, nodeCount),
+      nodeSelfSize: fit(this.nodeSelfSize, nodeCount),
+      bigSelfSizes: this.bigSelfSizes,
+      firstEdge: fit(this.firstEdge, nodeCount + 1),
+      nodeTraceId: this.nodeTraceId ? fit(this.nodeTraceId, nodeCount) : null,
+      nodeDetachedness: this.nodeDetachedness ? fit(this.nodeDetachedness, nodeCount) : null,
+      edgeType: fit(this.edgeType, edgeCount),
+      edgeNameOrIndex: fit(this.edgeName, edgeCount),
+      edgeTo: fit(this.edgeTo, edgeCount),
+      strings: this.strings,
+      longStringLengths: this.longStringLengths,
+      traceFunctionInfos: this.traceFunctionInfos ?? new Float64Array(0),
+      traceTree: this.trace.finish(),
+      samples: this.samples ?? new Float64Array(0),
+      locations: this.locations ?? new Float64Array(0),
+    };
+    validate(data);
+    return new HeapSnapshot(data);
+  }
+}
+
+/** Cross-checks indexes so that later graph walks cannot go out of bounds. */
+function validate(d: SnapshotData): void {
+  const { nodeCount, edgeCount, meta } = d;
+  const stringCount = d.strings.length;
+  const nodeTypes = meta.nodeTypes.length || 256;
+  for (let k = 0; k < nodeCount; k++) {
+    if (d.nodeName[k] >= stringCount) {
+      throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} names string ${d.nodeName[k]} but there are ${stringCount} strings`, -1);
+    }
+    if (d.nodeType[k] >= nodeTypes) throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} has unknown type ${d.nodeType[k]}`, -1);
+  }
+  const element = meta.edgeTypes.indexOf('element');
+  const hidden = meta.edgeTypes.indexOf('hidden');
+  const edgeTypes = meta.edgeTypes.length || 256;
+  for (let e = 0; e < edgeCount; e++) {
+    if (d.edgeTo[e] >= nodeCount) {
+      throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} points to node ${d.edgeTo[e]} but there are ${nodeCount} nodes`, -1);
+    }
+    const t = d.edgeType[e];
+    if (t >= edgeTypes) throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} has unknown type ${t}`, -1);
+    if (t !== element && t !== hidden && d.edgeNameOrIndex[e] >= stringCount) {
+      throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} names string ${d.edgeNameOrIndex[e]} but there are ${stringCount} strings`, -1);
+    }
+  }
+}
