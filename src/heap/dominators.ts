@@ -31,10 +31,14 @@ export function computeDominators(d: SnapshotData, retainers: RetainerIndex, roo
   const shortcut = d.meta.edgeTypes.indexOf('shortcut');
 
   // 1. Postorder numbering by iterative depth-first search over essential edges.
+  // Memory plan (the peak of the whole engine happens here): one 8n-byte
+  // buffer holds node2po and dom (which doubles as the DFS edge cursor), and at
+  // the end becomes the Float64 retained sizes once both are dead.
+  const shared = new ArrayBuffer(8 * n);
+  const node2po = new Uint32Array(shared, 0, n).fill(NONE);
+  const stackEdge = new Uint32Array(shared, 4 * n, n);
   const po2node = new Uint32Array(n);
-  const node2po = new Uint32Array(n).fill(NONE);
   const stackNode = new Uint32Array(n);
-  const stackEdge = new Uint32Array(n);
   // A node started as an extra DFS tree (unreachable from the root) gets the root as a virtual retainer.
   const extraStart = new Uint8Array(n);
   const visited = new Uint8Array(n);
@@ -140,14 +144,14 @@ export function computeDominators(d: SnapshotData, retainers: RetainerIndex, roo
 
   // 3. Back to ordinals; accumulate retained sizes children-first (postorder).
   const dominator = stackNode; // reuse
-  const retainedSize = new Float64Array(n);
   for (let p = 0; p < n; p++) {
-    const k = po2node[p];
     const dp = dom[p];
-    dominator[k] = dp === NONE ? root : po2node[dp];
-    retainedSize[k] = selfSize(k);
+    dominator[po2node[p]] = dp === NONE ? root : po2node[dp];
   }
   dominator[root] = root;
+  // node2po and dom are dead now: their buffer becomes the retained sizes.
+  const retainedSize = new Float64Array(shared);
+  for (let k = 0; k < n; k++) retainedSize[k] = selfSize(k);
   for (let p = 0; p < rootPo; p++) {
     const k = po2node[p];
     retainedSize[dominator[k]] += retainedSize[k];

@@ -14,3 +14,6 @@ export type { DominatorTree } from './dominators.js';
 export type { RetainerIndex } from './retainers.js';
 export type { IdIndex } from './id-index.js';
 export { NO_DISTANCE, SYSTEM_DISTANCE_BASE } from './distances.js';
+export { census, type Census, type CensusGroup, type CensusObject, type CensusOptions, type DuplicatedString } from './census.js';
+export { preview, valueSummary, type PreviewOptions } from './preview.js';
+export { diffSnapshots, type SnapshotDiff, type ConstructorDiff, type SiteDiff, type DiffEntry, type DiffOptions } from './diff.js';

@@ -293,7 +293,9 @@ export class HeapSnapshotParser {
       case 'trace_function_infos':
       case 'samples':
       case 'locations':
-        this.generic = new Growable(Float64Array);
+        // Locations hold at most one record per node: reserving that bound up
+        // front avoids regrowth (untouched pages cost no RSS) and finish() trims.
+        this.generic = new Growable(Float64Array, key === 'locations' && this.meta ? Math.max(1024, this.meta.nodeCount * this.meta.locationFields.length) : 1024);
         this.startNumbers(K_GENERIC);
         return;
       case 'strings':
@@ -475,48 +477,250 @@ export class HeapSnapshotParser {
       this.arrOpen = true;
       i++;
     }
+    if (this.kind === K_NODES) return this.readNodes(buf, i, n);
+    if (this.kind === K_EDGES) return this.readEdges(buf, i, n);
     let v = this.numV;
     let d = this.numDigits;
-    const kind = this.kind;
     while (i < n) {
       const b = buf[i];
-      const digit = b - 48;
-      if (digit >= 0 && digit <= 9) {
-        if (d === 0 && this.needComma) throw this.error(`corrupt heap snapshot: expected ',' at byte ${this.base + i} inside "${this.section}"`, i);
-        v = v * 10 + digit;
+      if ((b - 48) >>> 0 < 10) {
+        if (d === 0 && this.needComma) this.badByte(buf, i);
+        v = v * 10 + (b - 48);
         d++;
         i++;
         continue;
       }
       if (d > 0) {
-        if (d > 15) throw this.error(`corrupt heap snapshot: number too large ending at byte ${this.base + i} inside "${this.section}"`, i);
-        if (kind === K_NODES) this.nodeValue(v, i);
-        else if (kind === K_EDGES) this.edgeValue(v, i);
-        else this.generic!.push(this.numNeg ? -v : v);
+        if (d > 15) this.tooLarge(i);
+        this.generic!.push(this.numNeg ? -v : v);
         this.numNeg = false;
         v = 0;
         d = 0;
         this.needComma = true;
       }
-      if (b === 0x2c) {
-        if (!this.needComma) throw this.error(`corrupt heap snapshot: unexpected ',' at byte ${this.base + i} inside "${this.section}"`, i);
-        this.needComma = false;
-      } else if (b === 0x5d) {
-        if (!this.needComma && this.anyValues()) throw this.error(`corrupt heap snapshot: unexpected ']' at byte ${this.base + i} inside "${this.section}"`, i);
-        if (this.numNeg) throw this.error(`corrupt heap snapshot: lone '-' at byte ${this.base + i}`, i);
+      if (b === 0x2d && !this.numNeg && !this.needComma) this.numNeg = true;
+      else if (!this.separator(buf, i)) {
         this.numV = 0;
         this.numDigits = 0;
-        this.finishNumbers();
         return i + 1;
-      } else if (b === 0x2d && kind === K_GENERIC && !this.numNeg && !this.needComma) {
-        this.numNeg = true;
-      } else if (!isWs(b)) {
-        throw this.error(`corrupt heap snapshot: unexpected ${show(b)} at byte ${this.base + i} inside "${this.section}"`, i);
       }
       i++;
     }
     this.numV = v;
     this.numDigits = d;
+    return n;
+  }
+
+  /**
+   * Handles a non-digit byte after any pending number was stored: comma,
+   * whitespace, or the closing bracket (returns false, array finished).
+   */
+  private separator(buf: Buffer, i: number): boolean {
+    const b = buf[i];
+    if (b === 0x2c) {
+      if (!this.needComma) this.badByte(buf, i);
+      this.needComma = false;
+      return true;
+    }
+    if (b === 0x5d) {
+      if ((!this.needComma && this.anyValues()) || this.numNeg) this.badByte(buf, i);
+      this.finishNumbers();
+      return false;
+    }
+    if (!isWs(b)) this.badByte(buf, i);
+    return true;
+  }
+
+  private badByte(buf: Buffer, i: number): never {
+    throw this.error(`corrupt heap snapshot: unexpected ${show(buf[i])} at byte ${this.base + i} inside "${this.section}"`, i);
+  }
+
+  private badNumber(buf: Buffer, i: number, missingComma: boolean): never {
+    if (missingComma) throw this.error(`corrupt heap snapshot: expected ',' before byte ${this.base + i} inside "${this.section}"`, i);
+    this.tooLarge(i);
+  }
+
+  private tooLarge(i: number): never {
+    throw this.error(`corrupt heap snapshot: number too large ending at byte ${this.base + i} inside "${this.section}"`, i);
+  }
+
+  private outOfRange(what: string, v: number, i: number): never {
+    throw this.error(`corrupt heap snapshot: ${what} ${v} out of range at byte ${this.base + i} inside "${this.section}"`, i);
+  }
+
+  // The two hot loops below are specialised copies of the generic one: they
+  // keep the column arrays and counters in locals and store each value by the
+  // role of its field, with cold paths moved out so that the loops stay small.
+
+  private readNodes(buf: Buffer, i: number, n: number): number {
+    let v = this.numV;
+    let d = this.numDigits;
+    let k = this.nodeField;
+    let ord = this.nodeOrd;
+    let needComma = this.needComma;
+    const stride = this.nodeStride;
+    const roles = this.nodeRoles;
+    let types = this.nodeType;
+    let names = this.nodeName;
+    let ids = this.nodeId;
+    let sizes = this.nodeSelfSize;
+    let firstEdge = this.firstEdge;
+    let edgeTotal = this.edgeTotal;
+    while (i < n) {
+      const b = buf[i];
+      if ((b - 48) >>> 0 < 10) {
+        v = v * 10 + (b - 48);
+        d++;
+        i++;
+        continue;
+      }
+      if (d > 0) {
+        // needComma still set means two numbers without a comma between them.
+        if (needComma || (d > 10 && v > 0xffffffff * 0x10000)) this.badNumber(buf, i, needComma);
+        if (k === 0 && ord >= this.nodeCap) {
+          this.growNodes(ord + 1);
+          types = this.nodeType;
+          names = this.nodeName;
+          ids = this.nodeId;
+          sizes = this.nodeSelfSize;
+          firstEdge = this.firstEdge;
+        }
+        switch (roles[k]) {
+          case R_TYPE:
+            if (v > 255) this.outOfRange('node type', v, i);
+            types[ord] = v;
+            break;
+          case R_NAME:
+            if (v > 0xffffffff) this.outOfRange('node name', v, i);
+            names[ord] = v;
+            break;
+          case R_ID:
+            if (v > 0xffffffff) this.outOfRange('node id', v, i);
+            ids[ord] = v;
+            break;
+          case R_SELF_SIZE:
+            if (v >= 0xffffffff) this.bigSelfSizes.set(ord, v);
+            sizes[ord] = v >= 0xffffffff ? 0xffffffff : v;
+            break;
+          case R_EDGE_COUNT:
+            edgeTotal += v;
+            if (edgeTotal > 0xffffffff) this.outOfRange('edge total', edgeTotal, i);
+            firstEdge[ord + 1] = edgeTotal;
+            break;
+          case R_TRACE:
+            if (v !== 0) this.setTrace(ord, v);
+            break;
+          case R_DETACHED:
+            this.nodeDetachedness![ord] = v;
+            break;
+        }
+        if (++k === stride) {
+          k = 0;
+          ord++;
+        }
+        v = 0;
+        d = 0;
+        needComma = true;
+      }
+      if (b === 0x2c) {
+        if (!needComma) this.badByte(buf, i);
+        needComma = false;
+      } else if (b === 0x5d) {
+        if (!needComma && (ord > 0 || k > 0)) this.badByte(buf, i);
+        this.nodeField = k;
+        this.nodeOrd = ord;
+        this.edgeTotal = edgeTotal;
+        this.numV = 0;
+        this.numDigits = 0;
+        this.finishNumbers();
+        return i + 1;
+      } else if (!isWs(b)) this.badByte(buf, i);
+      i++;
+    }
+    this.numV = v;
+    this.numDigits = d;
+    this.nodeField = k;
+    this.nodeOrd = ord;
+    this.needComma = needComma;
+    this.edgeTotal = edgeTotal;
+    return n;
+  }
+
+  private setTrace(ord: number, v: number): void {
+    // Allocated lazily: snapshots without allocation tracking have all zeros.
+    if (!this.nodeTraceId) this.nodeTraceId = new Uint32Array(this.nodeCap);
+    if (v > 0xffffffff) this.outOfRange('trace node id', v, 0);
+    this.nodeTraceId[ord] = v;
+  }
+
+  private readEdges(buf: Buffer, i: number, n: number): number {
+    let v = this.numV;
+    let d = this.numDigits;
+    let k = this.edgeField;
+    let e = this.edgeIdx;
+    let needComma = this.needComma;
+    const stride = this.edgeStride;
+    const nodeStride = this.nodeStride;
+    const roles = this.edgeRoles;
+    let types = this.edgeType;
+    let names = this.edgeName;
+    let to = this.edgeTo;
+    while (i < n) {
+      const b = buf[i];
+      if ((b - 48) >>> 0 < 10) {
+        v = v * 10 + (b - 48);
+        d++;
+        i++;
+        continue;
+      }
+      if (d > 0) {
+        // needComma still set means two numbers without a comma between them.
+        if (needComma || (d > 10 && v > 0xffffffff * 0x10000)) this.badNumber(buf, i, needComma);
+        if (k === 0 && e >= this.edgeCap) {
+          this.growEdges(e + 1);
+          types = this.edgeType;
+          names = this.edgeName;
+          to = this.edgeTo;
+        }
+        const r = roles[k];
+        if (r === R_TO) {
+          const ord = (v / nodeStride) >>> 0;
+          if (ord * nodeStride !== v) this.outOfRange('edge to_node', v, i);
+          to[e] = ord;
+        } else if (r === R_TYPE) {
+          if (v > 255) this.outOfRange('edge type', v, i);
+          types[e] = v;
+        } else if (r === R_NAME) {
+          if (v > 0xffffffff) this.outOfRange('edge name', v, i);
+          names[e] = v;
+        }
+        if (++k === stride) {
+          k = 0;
+          e++;
+        }
+        v = 0;
+        d = 0;
+        needComma = true;
+      }
+      if (b === 0x2c) {
+        if (!needComma) this.badByte(buf, i);
+        needComma = false;
+      } else if (b === 0x5d) {
+        if (!needComma && (e > 0 || k > 0)) this.badByte(buf, i);
+        this.edgeField = k;
+        this.edgeIdx = e;
+        this.numV = 0;
+        this.numDigits = 0;
+        this.finishNumbers();
+        return i + 1;
+      } else if (!isWs(b)) this.badByte(buf, i);
+      i++;
+    }
+    this.numV = v;
+    this.numDigits = d;
+    this.edgeField = k;
+    this.edgeIdx = e;
+    this.needComma = needComma;
     return n;
   }
 

@@ -1,0 +1,215 @@
+import { NO_DISTANCE } from './distances.js';
+import { preview } from './preview.js';
+import type { HeapSnapshot } from './snapshot.js';
+
+/** Live objects of one constructor/type. */
+export interface CensusGroup {
+  /** Constructor name for objects, otherwise a DevTools-style "(type)" name. See {@link HeapSnapshot.className}. */
+  name: string;
+  count: number;
+  /** Sum of self sizes. */
+  selfSize: number;
+  /** Bytes freed if every object of the group went away (nested members are not double counted). */
+  retainedSize: number;
+}
+
+/** One of the largest objects by retained size. */
+export interface CensusObject {
+  nodeIndex: number;
+  id: number;
+  name: string;
+  type: string;
+  selfSize: number;
+  retainedSize: number;
+  /** See {@link preview}. */
+  preview: string;
+}
+
+/** Strings stored more than once with the same contents. */
+export interface DuplicatedString {
+  /** The contents, cut to `maxStringLength` characters. */
+  value: string;
+  /** Full length of the (V8-capped) name. */
+  length: number;
+  count: number;
+  /** Self sizes summed over all copies. */
+  totalSize: number;
+}
+
+export interface CensusOptions {
+  /** How many top objects to list (default 20). */
+  top?: number;
+  /** How many duplicated strings to list (default 20). */
+  duplicates?: number;
+  /** Compute retained sizes (needs the dominator tree; default true). */
+  retained?: boolean;
+  /** Longest string value shown in previews and duplicates (default 40). */
+  maxStringLength?: number;
+}
+
+export interface Census {
+  /** Groups sorted by retained size (or self size without retained sizes), largest first. */
+  groups: CensusGroup[];
+  topObjects: CensusObject[];
+  duplicatedStrings: DuplicatedString[];
+  /** Live (reachable) object count and self size. */
+  totalCount: number;
+  totalSize: number;
+}
+
+/**
+ * Object census (`gc.get_objects` + objgraph's counterpart): the objects
+ * reachable from the roots, grouped by {@link HeapSnapshot.className}, with
+ * counts, shallow and retained sizes; the largest objects by retained size;
+ * and duplicated strings.
+ *
+ * A group's retained size sums the retained sizes of its members that are not
+ * dominated by another member of the same group (DevTools' rule), so nested
+ * members are not counted twice.
+ */
+export function census(snap: HeapSnapshot, options?: CensusOptions): Census {
+  const topN = options?.top ?? 20;
+  const dupN = options?.duplicates ?? 20;
+  const maxString = options?.maxStringLength ?? 40;
+  const wantRetained = options?.retained ?? true;
+  const n = snap.nodeCount;
+  const dist = snap.distances();
+  const classOf = new Uint32Array(n);
+  const classIds = new Map<string, number>();
+  const groups: CensusGroup[] = [];
+  let totalCount = 0;
+  let totalSize = 0;
+  for (let k = 0; k < n; k++) {
+    if (dist[k] === NO_DISTANCE || k === snap.rootIndex) continue;
+    const name = snap.className(k);
+    let c = classIds.get(name);
+    if (c === undefined) {
+      c = groups.length;
+      classIds.set(name, c);
+      groups.push({ name, count: 0, selfSize: 0, retainedSize: 0 });
+    }
+    classOf[k] = c;
+    const g = groups[c];
+    const size = snap.selfSize(k);
+    g.count++;
+    g.selfSize += size;
+    totalCount++;
+    totalSize += size;
+  }
+  const topObjects: CensusObject[] = [];
+  if (wantRetained) {
+    const { dominator, retainedSize } = snap.dominators();
+    groupRetainedSizes(snap, dominator, retainedSize, classOf, dist, groups);
+    for (const k of topByRetained(snap, retainedSize, dist, topN)) {
+      topObjects.push({
+        nodeIndex: k,
+        id: snap.nodeId(k),
+        name: snap.nodeName(k).slice(0, 200),
+        type: snap.nodeType(k),
+        selfSize: snap.selfSize(k),
+        retainedSize: retainedSize[k],
+        preview: preview(snap, k, { maxStringLength: maxString }),
+      });
+    }
+    groups.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize);
+  } else groups.sort((a, b) => b.selfSize - a.selfSize);
+  return { groups, topObjects, duplicatedStrings: duplicatedStrings(snap, dist, dupN, maxString), totalCount, totalSize };
+}
+
+/** Dominator-tree walk keeping, per class, whether an ancestor of that class is on the path. */
+function groupRetainedSizes(
+  snap: HeapSnapshot,
+  dominator: Uint32Array,
+  retained: Float64Array,
+  classOf: Uint32Array,
+  dist: Uint32Array,
+  groups: CensusGroup[],
+): void {
+  const n = snap.nodeCount;
+  const root = snap.rootIndex;
+  // Children of each node in the dominator tree, as CSR.
+  const first = new Uint32Array(n + 1);
+  for (let k = 0; k < n; k++) if (k !== root) first[dominator[k]]++;
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    sum += first[k];
+    first[k] = sum;
+  }
+  first[n] = sum;
+  const kids = new Uint32Array(sum);
+  for (let k = n - 1; k >= 0; k--) if (k !== root) kids[--first[dominator[k]]] = k;
+  const active = new Uint32Array(groups.length);
+  // Iterative DFS; `cursor` holds the next child position, `counted` whether the node raised its class.
+  const stack = new Uint32Array(n);
+  const cursor = new Uint32Array(n);
+  const counted = new Uint8Array(n);
+  let top = 0;
+  stack[0] = root;
+  cursor[0] = first[root];
+  while (top >= 0) {
+    const k = stack[top];
+    const c = cursor[top];
+    if (c < first[k + 1]) {
+      cursor[top] = c + 1;
+      const child = kids[c];
+      let raised = 0;
+      if (dist[child] !== NO_DISTANCE) {
+        const cls = classOf[child];
+        if (active[cls] === 0) groups[cls].retainedSize += retained[child];
+        active[cls]++;
+        raised = 1;
+      }
+      top++;
+      stack[top] = child;
+      cursor[top] = first[child];
+      counted[top] = raised;
+    } else {
+      if (counted[top]) active[classOf[k]]--;
+      top--;
+    }
+  }
+}
+
+function topByRetained(snap: HeapSnapshot, retained: Float64Array, dist: Uint32Array, topN: number): number[] {
+  // Simple bounded selection: keep the best topN in a small sorted array.
+  const best: number[] = [];
+  const root = snap.rootIndex;
+  const hidden = snap.nodeTypeIds.hidden;
+  const synthetic = snap.nodeTypeIds.synthetic;
+  for (let k = 0; k < snap.nodeCount; k++) {
+    if (k === root || dist[k] === NO_DISTANCE) continue;
+    const t = snap.nodeTypeId(k);
+    if (t === synthetic || t === hidden) continue; // roots and VM internals are not "objects" to a user
+    const r = retained[k];
+    if (best.length === topN && r <= retained[best[best.length - 1]]) continue;
+    let i = best.length;
+    while (i > 0 && retained[best[i - 1]] < r) i--;
+    best.splice(i, 0, k);
+    if (best.length > topN) best.pop();
+  }
+  return best;
+}
+
+function duplicatedStrings(snap: HeapSnapshot, dist: Uint32Array, topN: number, maxString: number): DuplicatedString[] {
+  const stringType = snap.nodeTypeIds.string;
+  const names = snap.data.nodeName;
+  // V8 interns names in the strings table, so equal contents share a name index.
+  const byName = new Map<number, { count: number; size: number }>();
+  for (let k = 0; k < snap.nodeCount; k++) {
+    if (snap.nodeTypeId(k) !== stringType || dist[k] === NO_DISTANCE) continue;
+    const s = names[k];
+    const acc = byName.get(s);
+    if (acc) {
+      acc.count++;
+      acc.size += snap.selfSize(k);
+    } else byName.set(s, { count: 1, size: snap.selfSize(k) });
+  }
+  const out: DuplicatedString[] = [];
+  for (const [s, acc] of byName) {
+    if (acc.count < 2) continue;
+    const value = snap.string(s);
+    out.push({ value: value.length > maxString ? `${value.slice(0, maxString)}…` : value, length: snap.stringLength(s), count: acc.count, totalSize: acc.size });
+  }
+  out.sort((a, b) => b.totalSize - a.totalSize || b.count - a.count);
+  return out.slice(0, topN);
+}

@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HeapSnapshot, HeapSnapshotError, HeapSnapshotParser, NO_DISTANCE, census, diffSnapshots, preview } from '../src/heap/index.js';
+import { EXPECTED, GRAPH, LONG, UNICODE, tinySnapshotJson } from './fixtures-heap/tiny.js';
+
+function parseChunked(text: string | Uint8Array, size: number, asString = false): HeapSnapshot {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const p = new HeapSnapshotParser();
+  for (let i = 0; i < bytes.length; i += size) {
+    const piece = bytes.subarray(i, Math.min(bytes.length, i + size));
+    // String chunks can only split at character boundaries; byte chunks anywhere.
+    p.write(asString ? Buffer.from(piece).toString('latin1') === '' ? '' : new TextDecoder().decode(piece) : piece);
+  }
+  return p.end();
+}
+
+/** Everything observable, for comparing parses. */
+function digest(s: HeapSnapshot): unknown {
+  const nodes = [];
+  for (let k = 0; k < s.nodeCount; k++) {
+    nodes.push([s.nodeType(k), s.nodeName(k), s.nodeId(k), s.selfSize(k), s.traceNodeId(k), s.edges(k).map((e) => [e.type, e.name, e.to])]);
+  }
+  return {
+    nodes,
+    strings: s.data.strings,
+    dom: Array.from(s.dominators().dominator),
+    ret: Array.from(s.dominators().retainedSize),
+    dist: Array.from(s.distances()),
+    traces: [Array.from(s.data.traceTree.id), Array.from(s.data.traceTree.parent)],
+    samples: Array.from(s.data.samples),
+    locations: Array.from(s.data.locations),
+  };
+}
+
+function expectError(input: string | Uint8Array, pattern: RegExp, offset?: number): HeapSnapshotError {
+  const p = new HeapSnapshotParser();
+  let err: unknown;
+  try {
+    p.write(input);
+    p.end();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof HeapSnapshotError, `expected HeapSnapshotError, got ${String(err)}`);
+  assert.match(err.message, pattern);
+  assert.ok(!err.message.includes('\n'), 'one-line message');
+  if (offset !== undefined) assert.equal(err.offset, offset);
+  return err;
+}
+
+describe('heap parser: hand-made snapshot', () => {
+  const text = tinySnapshotJson();
+  const whole = parseChunked(text, text.length);
+
+  it('reads nodes, edges and strings', () => {
+    assert.equal(whole.nodeCount, GRAPH.length);
+    assert.equal(whole.edgeCount, GRAPH.reduce((n, g) => n + g.edges.length, 0));
+    assert.equal(whole.nodeName(3), 'Alpha');
+    assert.equal(whole.nodeType(3), 'object');
+    assert.equal(whole.nodeId(3), 7);
+    assert.equal(whole.selfSize(6), 50);
+    assert.equal(whole.nodeName(12), UNICODE);
+    assert.deepEqual(whole.edges(2).map((e) => [e.type, e.name, e.to]), [['property', 'a', 3], ['property', 'b', 4], ['weak', 'w', 8]]);
+    assert.deepEqual(whole.edges(0)[0], { index: 0, type: 'element', name: '1', from: 0, to: 1 });
+    assert.equal(whole.findNodeById(21), 10);
+    assert.equal(whole.findNodeById(22), -1);
+  });
+
+  it('caps long strings and keeps their length', () => {
+    assert.equal(whole.nodeName(13).length, 1024);
+    assert.equal(whole.nodeName(13), LONG.slice(0, 1024));
+    assert.equal(whole.stringLength(whole.data.nodeName[13]), 5000);
+  });
+
+  it('gives identical results for chunk sizes 1, 7 and whole, bytes or strings', () => {
+    const want = digest(whole);
+    assert.deepEqual(digest(parseChunked(text, 1)), want);
+    assert.deepEqual(digest(parseChunked(text, 7)), want);
+    assert.deepEqual(digest(parseChunked(text, 7, true)), want);
+    assert.deepEqual(digest(parseChunked(text, 4096, true)), want);
+  });
+
+  it('decodes \\u escapes and surrogate pairs split across chunks', () => {
+    const escaped = tinySnapshotJson({ escapeUnicode: true });
+    assert.ok(escaped.includes('\\ud83d\\ude00'));
+    for (const size of [1, 3, 7, escaped.length]) {
+      assert.equal(parseChunked(escaped, size).nodeName(12), UNICODE);
+    }
+  });
+
+  it('tolerates unknown keys and any key order', () => {
+    const reordered = tinySnapshotJson({ order: ['strings', 'edges', 'trace_tree', 'nodes', 'samples', 'snapshot', 'locations', 'trace_function_infos'], unknownKey: true });
+    const want = digest(whole);
+    assert.deepEqual(digest(parseChunked(reordered, reordered.length)), want);
+    assert.deepEqual(digest(parseChunked(reordered, 7)), want);
+    const unknown = tinySnapshotJson({ unknownKey: true });
+    assert.deepEqual(digest(parseChunked(unknown, 1)), want);
+  });
+
+  it('computes dominators and retained sizes (diamond, weak and shortcut edges)', () => {
+    const { dominator, retainedSize } = whole.dominators();
+    assert.deepEqual(Array.from(dominator), EXPECTED.dominator);
+    assert.deepEqual(Array.from(retainedSize), EXPECTED.retained);
+    assert.equal(whole.retainedSize(0), whole.totalSize);
+  });
+
+  it('computes distances like DevTools (user roots at 1, weak edges not followed)', () => {
+    const d = Array.from(whole.distances()).map((x) => (x === NO_DISTANCE ? -1 : x));
+    assert.deepEqual(d, EXPECTED.distance);
+  });
+
+  it('finds shortest retainer paths', () => {
+    const path = whole.retainerPath(6)!;
+    assert.deepEqual(path.map((s) => [s.edge, s.node]), [['global', 'Global @5'], ['a', 'Alpha @7'], ['c', 'Gamma @11'], ['d', 'Delta @13']]);
+    assert.deepEqual(whole.retainerPath(9)!.map((s) => s.edge), ['1', '1']);
+    assert.equal(whole.retainerPath(8), null);
+    assert.deepEqual(whole.retainerPath(0), []);
+  });
+
+  it('lists retainers', () => {
+    assert.deepEqual(whole.retainers(5).map((e) => [e.from, e.name]), [[3, 'c'], [4, 'c']]);
+    assert.deepEqual(whole.retainers(10).map((e) => [e.from, e.type]), [[4, 'shortcut'], [8, 'property']]);
+  });
+
+  it('resolves allocation traces innermost first', () => {
+    assert.ok(whole.hasAllocationTraces);
+    assert.deepEqual(whole.nodeAllocationFrames(3), [
+      { functionName: 'inner', scriptName: 'file:///app/a.js', scriptId: 7, line: 5, column: 3 },
+      { functionName: 'outer', scriptName: 'file:///app/a.js', scriptId: 7, line: 1, column: 1 },
+    ]);
+    assert.deepEqual(whole.nodeAllocationFrames(4).map((f) => f.functionName), ['outer']);
+    assert.deepEqual(whole.nodeAllocationFrames(5), []);
+    assert.deepEqual(Array.from(whole.data.traceTree.count), [5, 4, 3]);
+    assert.deepEqual(Array.from(whole.data.samples), [100, 5, 200, 27]);
+  });
+
+  it('takes a census', () => {
+    const c = census(whole);
+    const by = new Map(c.groups.map((g) => [g.name, g]));
+    assert.equal(by.get('Alpha')!.count, 1);
+    assert.equal(by.get('Alpha')!.retainedSize, 36);
+    // Two "hello world" strings: one dominated by Alpha, one by Gamma; 4 strings reachable.
+    assert.deepEqual({ ...by.get('(string)')! }, { name: '(string)', count: 4, selfSize: 16 + 16 + 24 + 5000, retainedSize: 16 + 16 + 24 + 5000 });
+    assert.equal(by.has('Weakling'), false, 'unreachable objects are not live');
+    assert.equal(c.totalCount, GRAPH.length - 2); // all but the root and the weakly held Weakling
+    assert.equal(c.topObjects[0].name, 'Delta');
+    assert.equal(c.topObjects[0].retainedSize, 5074);
+    assert.deepEqual(c.duplicatedStrings, [{ value: 'hello world', length: 11, count: 2, totalSize: 32 }]);
+  });
+});
+
+describe('heap parser: bad input', () => {
+  it('rejects empty input', () => {
+    expectError('', /not a V8 heap snapshot: empty input/, 0);
+  });
+  it('rejects non-JSON and non-objects', () => {
+    expectError('hello', /not a V8 heap snapshot: expected '\{' at byte 0/, 0);
+    expectError('  [1,2]', /expected '\{' at byte 2/, 2);
+    expectError('{}', /no "snapshot" header/);
+    expectError('{"snapshot":{"title":"x"}}', /no "meta"/);
+  });
+  it('reports truncation with the section and offset, for every prefix', () => {
+    const text = tinySnapshotJson();
+    const bytes = Buffer.from(text);
+    const nodesAt = text.indexOf('"nodes":') + 8;
+    const e = expectError(bytes.subarray(0, nodesAt + 10), /truncated heap snapshot: ended at byte \d+ inside "nodes"/);
+    assert.equal(e.offset, nodesAt + 10);
+    for (let cut = 0; cut < bytes.length; cut++) {
+      const p = new HeapSnapshotParser();
+      assert.throws(() => {
+        p.write(bytes.subarray(0, cut));
+        p.end();
+      }, HeapSnapshotError);
+    }
+  });
+  it('reports corrupt bytes with their offset', () => {
+    const text = tinySnapshotJson();
+    const at = text.indexOf('"edges":[') + 9;
+    const bad = `${text.slice(0, at)}x${text.slice(at + 1)}`;
+    expectError(bad, /unexpected 'x' at byte \d+ inside "edges"/, at);
+    const trailing = `${text} x`;
+    expectError(trailing, /after the end of the snapshot/, Buffer.byteLength(text) + 1);
+  });
+  it('detects inconsistent counts and targets', () => {
+    const doc = JSON.parse(tinySnapshotJson()) as { edges: number[]; nodes: number[] };
+    doc.edges[2] = 9999 * 7;
+    expectError(JSON.stringify(doc), /edge 0 points to node 9999/);
+    const doc2 = JSON.parse(tinySnapshotJson()) as { edges: number[]; nodes: number[] };
+    doc2.nodes.push(1);
+    expectError(JSON.stringify(doc2), /not a multiple of 7/);
+    const doc3 = JSON.parse(tinySnapshotJson()) as { edges: number[]; nodes: number[] };
+    doc3.edges.push(1, 1, 0);
+    expectError(JSON.stringify(doc3), /declare \d+ edges but "edges" holds/);
+  });
+  it('rejects random binary data quickly', () => {
+    const junk = Buffer.alloc(1 << 20);
+    for (let i = 0; i < junk.length; i++) junk[i] = (i * 2654435761) >>> 24;
+    expectError(junk, /not a V8 heap snapshot/);
+    expectError(Buffer.concat([Buffer.from('{"nodes":['), junk]), /inside "nodes"/);
+  });
+  it('stays failed after an error', () => {
+    const p = new HeapSnapshotParser();
+    assert.throws(() => p.write('nope'), HeapSnapshotError);
+    assert.throws(() => p.write('{'), HeapSnapshotError);
+    assert.throws(() => p.end(), HeapSnapshotError);
+  });
+  it('reports progress', () => {
+    const seen: number[] = [];
+    const p = new HeapSnapshotParser({ onProgress: (b) => seen.push(b) });
+    const text = tinySnapshotJson();
+    p.write(text.slice(0, 100));
+    p.write(text.slice(100));
+    p.end();
+    assert.deepEqual(seen, [100, Buffer.byteLength(text)]);
+  });
+});
+
+void diffSnapshots;
+void preview;
