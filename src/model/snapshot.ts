@@ -173,7 +173,7 @@ export class Snapshot {
     checkKeyType(keyType, options.cumulative);
     if (old.meta.mode !== this.meta.mode) {
       throw new Error(
-        `cannot compare a ${this.meta.mode}-mode snapshot with an older ${old.meta.mode}-mode snapshot: take both in the same mode`,
+        `cannot compare snapshots taken in different modes (this one ${this.meta.mode}, the old one ${old.meta.mode}): take both in the same mode`,
       );
     }
     const cumulative = Boolean(options.cumulative);
