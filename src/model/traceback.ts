@@ -52,6 +52,8 @@ export class Traceback implements Iterable<Frame> {
     }
     this.frames = list;
     this.totalFrames = totalFrames;
+    // Private fields (the cached key) stay writable on a frozen object.
+    Object.freeze(this);
   }
 
   /** Number of frames kept (at most the traceback limit). */
