@@ -299,3 +299,23 @@ test('Snapshot keeps its traces, limit and meta, and validates them', () => {
   assert.throws(() => new Snapshot([], 1, { mode: 'fast' as 'exact', timestamp: 0 }), /meta.mode must be 'exact' or 'sampling'/);
   assert.throws(() => new Snapshot([], 1, { mode: 'exact', timestamp: NaN }), /meta.timestamp must be a finite number/);
 });
+
+test("'traceback' statistics group by frames only and keep the first traceback whole", () => {
+  const frames = [new Frame('main.ts', 1, 1, 'main'), new Frame('app.ts', 10, 1, 'alloc')];
+  const first = new Traceback(frames, 9);
+  const snap = new Snapshot(
+    [new Trace(first, 100, 1), new Trace(new Traceback(frames, 4), 50, 2), new Trace(new Traceback([frames[1]], 1), 10, 1)],
+    2,
+  );
+  const [top, single] = snap.statistics('traceback');
+  assert.equal(top.traceback, first, 'Python drops total_nframe here; we keep the first traceback');
+  assert.equal(top.traceback.totalFrames, 9);
+  assert.equal(top.size, 150);
+  assert.equal(top.count, 3);
+  assert.equal(String(single), 'app.ts:10: size=10 B, count=1, average=10 B');
+  // 'lineno' key tracebacks are one frame with no totalFrames, like Python's.
+  const [line] = snap.statistics('lineno');
+  assert.equal(line.traceback.length, 1);
+  assert.equal(line.traceback.totalFrames, undefined);
+  assert.equal(line.count, 4);
+});
