@@ -86,8 +86,10 @@ async function measure(tool: string, mode: string, file: string): Promise<void> 
       const analysis = (await import('@memlab/heap-analysis')) as unknown as { getFullHeapFromFile: (f: string) => Promise<Heap> };
       nodes = (await analysis.getFullHeapFromFile(file)).nodes.length;
     } else {
-      const core = (await import('@memlab/core')) as unknown as { utils: { getSnapshotFromFile: (f: string, o: object) => Promise<Heap> } };
-      nodes = (await core.utils.getSnapshotFromFile(file, { buildNodeIdIndex: false })).nodes.length;
+      type Utils = { getSnapshotFromFile: (f: string, o: object) => Promise<Heap> };
+      const core = (await import('@memlab/core')) as unknown as { utils?: Utils; default?: { utils: Utils } };
+      const utils = core.utils ?? core.default!.utils;
+      nodes = (await utils.getSnapshotFromFile(file, { buildNodeIdIndex: false })).nodes.length;
     }
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HeapSnapshot, HeapSnapshotError, HeapSnapshotParser, NO_DISTANCE, census, diffSnapshots, preview } from '../src/heap/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeapSnapshot, HeapSnapshotError, HeapSnapshotParser, NO_DISTANCE, census, diffSnapshots, preview, readHeapSnapshot } from '../src/heap/index.js';
 import { EXPECTED, GRAPH, LONG, UNICODE, tinySnapshotJson } from './fixtures-heap/tiny.js';
 
 function parseChunked(text: string | Uint8Array, size: number, asString = false): HeapSnapshot {
@@ -132,6 +135,8 @@ describe('heap parser: hand-made snapshot', () => {
     assert.deepEqual(whole.nodeAllocationFrames(5), []);
     assert.deepEqual(Array.from(whole.data.traceTree.count), [5, 4, 3]);
     assert.deepEqual(Array.from(whole.data.samples), [100, 5, 200, 27]);
+    assert.deepEqual(whole.location(3), { scriptId: 7, line: 4, column: 2 });
+    assert.equal(whole.location(4), null);
   });
 
   it('takes a census', () => {
@@ -184,13 +189,29 @@ describe('heap parser: bad input', () => {
   it('detects inconsistent counts and targets', () => {
     const doc = JSON.parse(tinySnapshotJson()) as { edges: number[]; nodes: number[] };
     doc.edges[2] = 9999 * 7;
-    expectError(JSON.stringify(doc), /edge 0 points to node 9999/);
+    const text = JSON.stringify(doc);
+    expectError(text, /edge 0 points to node 9999 but there are 14 nodes \("edges" at byte \d+\)/, text.indexOf('"edges":') + 8);
     const doc2 = JSON.parse(tinySnapshotJson()) as { edges: number[]; nodes: number[] };
     doc2.nodes.push(1);
     expectError(JSON.stringify(doc2), /not a multiple of 7/);
     const doc3 = JSON.parse(tinySnapshotJson()) as { edges: number[]; nodes: number[] };
     doc3.edges.push(1, 1, 0);
-    expectError(JSON.stringify(doc3), /declare \d+ edges but "edges" holds/);
+    expectError(JSON.stringify(doc3), /declare \d+ edges but "edges" \(at byte \d+\) holds 17/);
+  });
+  it('reads files and rejects empty or truncated ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tracemalloc-heap-parser-'));
+    try {
+      const text = tinySnapshotJson();
+      writeFileSync(join(dir, 'ok.heapsnapshot'), text);
+      writeFileSync(join(dir, 'empty.heapsnapshot'), '');
+      writeFileSync(join(dir, 'cut.heapsnapshot'), text.slice(0, text.indexOf('"strings"') + 20));
+      const snap = await readHeapSnapshot(join(dir, 'ok.heapsnapshot'), { chunkSize: 4096 });
+      assert.equal(snap.nodeCount, GRAPH.length);
+      await assert.rejects(readHeapSnapshot(join(dir, 'empty.heapsnapshot')), (e: unknown) => e instanceof HeapSnapshotError && /empty input/.test(e.message) && e.offset === 0);
+      await assert.rejects(readHeapSnapshot(join(dir, 'cut.heapsnapshot')), (e: unknown) => e instanceof HeapSnapshotError && /truncated heap snapshot: ended at byte \d+ inside "strings"/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('rejects random binary data quickly', () => {
     const junk = Buffer.alloc(1 << 20);
@@ -215,5 +236,18 @@ describe('heap parser: bad input', () => {
   });
 });
 
-void diffSnapshots;
-void preview;
+describe('heap census helpers on the hand-made snapshot', () => {
+  const snap = new HeapSnapshotParser();
+  snap.write(tinySnapshotJson());
+  const s = snap.end();
+  it('previews fields with short strings only', () => {
+    assert.equal(preview(s, 6), `Delta {u: ${JSON.stringify(UNICODE)}, long: "${'L'.repeat(40)}…"}`);
+    assert.equal(preview(s, 3), 'Alpha {c: Gamma @11, s2: "hello world"}');
+  });
+  it('diffs a snapshot against itself as all surviving', () => {
+    const d = diffSnapshots(s, s);
+    assert.equal(d.totals.added + d.totals.removed, 0);
+    assert.equal(d.totals.surviving, GRAPH.length - 2);
+    assert.deepEqual(d.byConstructor, []);
+  });
+});

@@ -86,6 +86,8 @@ export class HeapSnapshotParser {
   private section = '';
   private sectionOffset = 0;
   private readonly seen = new Set<string>();
+  /** Byte offset where each section's value starts, for errors found after parsing. */
+  private readonly sectionStart = new Map<string, number>();
   private readonly keyAcc = new StringAccumulator(256);
 
   // Numeric array state, kept across chunks.
@@ -282,6 +284,7 @@ export class HeapSnapshotParser {
     }
     this.section = key;
     this.sectionOffset = this.base + i;
+    if (!this.sectionStart.has(key)) this.sectionStart.set(key, this.sectionOffset);
     switch (key) {
       case 'snapshot':
         this.startSkip(true);
@@ -924,17 +927,19 @@ export class HeapSnapshotParser {
       for (const v of this.rawEdges) this.edgeValue(v, 0);
       this.rawEdges = null;
     }
+    const nodesAt = this.sectionStart.get('nodes') ?? -1;
+    const edgesAt = this.sectionStart.get('edges') ?? -1;
     if (this.nodeField !== 0) {
-      throw new HeapSnapshotError(`corrupt heap snapshot: "nodes" length is not a multiple of ${this.nodeStride} fields`, -1);
+      throw new HeapSnapshotError(`corrupt heap snapshot: "nodes" (at byte ${nodesAt}) length is not a multiple of ${this.nodeStride} fields`, nodesAt);
     }
     if (this.edgeField !== 0) {
-      throw new HeapSnapshotError(`corrupt heap snapshot: "edges" length is not a multiple of ${this.edgeStride} fields`, -1);
+      throw new HeapSnapshotError(`corrupt heap snapshot: "edges" (at byte ${edgesAt}) length is not a multiple of ${this.edgeStride} fields`, edgesAt);
     }
     const nodeCount = this.nodeOrd;
     const edgeCount = this.edgeIdx;
-    if (nodeCount === 0) throw new HeapSnapshotError('corrupt heap snapshot: "nodes" is empty', -1);
+    if (nodeCount === 0) throw new HeapSnapshotError(`corrupt heap snapshot: "nodes" (at byte ${nodesAt}) is empty`, nodesAt);
     if (this.edgeTotal !== edgeCount) {
-      throw new HeapSnapshotError(`corrupt heap snapshot: nodes declare ${this.edgeTotal} edges but "edges" holds ${edgeCount}`, -1);
+      throw new HeapSnapshotError(`corrupt heap snapshot: nodes declare ${this.edgeTotal} edges but "edges" (at byte ${edgesAt}) holds ${edgeCount}`, edgesAt);
     }
     const fit = <T extends Uint8Array | Uint32Array>(a: T, len: number): T => (a.length === len ? a : (a.slice(0, len) as T));
     const data: SnapshotData = {
@@ -959,33 +964,33 @@ export class HeapSnapshotParser {
       samples: this.samples ?? new Float64Array(0),
       locations: this.locations ?? new Float64Array(0),
     };
-    validate(data);
+    validate(data, nodesAt, edgesAt);
     return new HeapSnapshot(data);
   }
 }
 
 /** Cross-checks indexes so that later graph walks cannot go out of bounds. */
-function validate(d: SnapshotData): void {
+function validate(d: SnapshotData, nodesAt: number, edgesAt: number): void {
   const { nodeCount, edgeCount, meta } = d;
   const stringCount = d.strings.length;
   const nodeTypes = meta.nodeTypes.length || 256;
   for (let k = 0; k < nodeCount; k++) {
     if (d.nodeName[k] >= stringCount) {
-      throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} names string ${d.nodeName[k]} but there are ${stringCount} strings`, -1);
+      throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} names string ${d.nodeName[k]} but there are ${stringCount} strings ("nodes" at byte ${nodesAt})`, nodesAt);
     }
-    if (d.nodeType[k] >= nodeTypes) throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} has unknown type ${d.nodeType[k]}`, -1);
+    if (d.nodeType[k] >= nodeTypes) throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} has unknown type ${d.nodeType[k]} ("nodes" at byte ${nodesAt})`, nodesAt);
   }
   const element = meta.edgeTypes.indexOf('element');
   const hidden = meta.edgeTypes.indexOf('hidden');
   const edgeTypes = meta.edgeTypes.length || 256;
   for (let e = 0; e < edgeCount; e++) {
     if (d.edgeTo[e] >= nodeCount) {
-      throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} points to node ${d.edgeTo[e]} but there are ${nodeCount} nodes`, -1);
+      throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} points to node ${d.edgeTo[e]} but there are ${nodeCount} nodes ("edges" at byte ${edgesAt})`, edgesAt);
     }
     const t = d.edgeType[e];
-    if (t >= edgeTypes) throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} has unknown type ${t}`, -1);
+    if (t >= edgeTypes) throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} has unknown type ${t} ("edges" at byte ${edgesAt})`, edgesAt);
     if (t !== element && t !== hidden && d.edgeNameOrIndex[e] >= stringCount) {
-      throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} names string ${d.edgeNameOrIndex[e]} but there are ${stringCount} strings`, -1);
+      throw new HeapSnapshotError(`corrupt heap snapshot: edge ${e} names string ${d.edgeNameOrIndex[e]} but there are ${stringCount} strings ("edges" at byte ${edgesAt})`, edgesAt);
     }
   }
 }

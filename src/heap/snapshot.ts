@@ -56,6 +56,7 @@ export class HeapSnapshot {
   private dominatorTree: DominatorTree | null = null;
   private idIndex: IdIndex | null = null;
   private traceIndex: TraceIndex | null = null;
+  private locationIndex: Map<number, number> | null = null;
 
   /** @internal Built by the parser. */
   constructor(data: SnapshotData) {
@@ -342,6 +343,28 @@ export class HeapSnapshot {
   /** Bytes freed if node `k` became unreachable: its self size plus all it dominates. */
   retainedSize(k: number): number {
     return this.dominators().retainedSize[k];
+  }
+
+  // ---- source locations ----
+
+  /**
+   * Source location recorded for node `k` (closures, and instances, which take
+   * their constructor's location), 0-based as in the file; null when absent.
+   */
+  location(k: number): { scriptId: number; line: number; column: number } | null {
+    const f = this.meta.locationFields;
+    const stride = f.length;
+    const locs = this.data.locations;
+    if (stride === 0 || locs.length === 0) return null;
+    if (!this.locationIndex) {
+      const objectIndex = f.indexOf('object_index');
+      this.locationIndex = new Map();
+      const nodeStride = this.meta.nodeFields.length;
+      for (let r = 0; r + stride <= locs.length; r += stride) this.locationIndex.set(locs[r + objectIndex] / nodeStride, r);
+    }
+    const r = this.locationIndex.get(k);
+    if (r === undefined) return null;
+    return { scriptId: locs[r + f.indexOf('script_id')], line: locs[r + f.indexOf('line')], column: locs[r + f.indexOf('column')] };
   }
 
   // ---- allocation traces ----
