@@ -1,0 +1,84 @@
+/**
+ * `tracemalloc heap FILE` and `tracemalloc heap diff A B`: census, biggest
+ * objects and their retainer paths, and the difference of two V8 heap
+ * snapshots (DevTools, v8.writeHeapSnapshot, --heapsnapshot-signal).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Command, Option } from 'commander';
+import { census, diffSnapshots, readHeapSnapshot, type HeapSnapshot } from '../heap/index.js';
+import { renderCensus, renderHeapDiff, censusJson, heapDiffJson } from '../report/heap-text.js';
+import { CommandError, UsageError } from './errors.js';
+import { integerIn } from './options.js';
+import { progressFor } from './progress.js';
+import { styleFor } from './style.js';
+
+interface HeapOptions {
+  limit: number;
+  paths: number;
+  json?: boolean;
+}
+
+async function load(path: string): Promise<HeapSnapshot> {
+  if (!existsSync(path)) {
+    throw new UsageError(`no such file: ${path}; pass a .heapsnapshot from DevTools, v8.writeHeapSnapshot() or --heapsnapshot-signal`);
+  }
+  const size = statSync(path).size;
+  const progress = progressFor(basename(path), size);
+  try {
+    const heap = await readHeapSnapshot(path, { onProgress: (read) => progress.bytes(read) });
+    progress.stage('computing dominators and retained sizes');
+    heap.dominators();
+    return heap;
+  } catch (err) {
+    const hint = path.endsWith('.snap') ? "; for tracemalloc snapshots use 'tracemalloc top'" : '';
+    throw new CommandError(`cannot read heap snapshot ${path}: ${(err as Error).message}${hint}`);
+  } finally {
+    progress.done();
+  }
+}
+
+/** Register `heap` and `heap diff` on the program. */
+export function registerHeap(program: Command): void {
+  const heap = program
+    .command('heap')
+    .summary('census, biggest objects and retainer paths of a V8 heap snapshot')
+    .description(
+      'Read a V8 .heapsnapshot (from DevTools, v8.writeHeapSnapshot() or node --heapsnapshot-signal) and show live objects\n' +
+        'per constructor, the objects retaining the most memory, and the shortest path from the GC roots to each.',
+    )
+    .argument('<file>', 'a .heapsnapshot file')
+    .addOption(new Option('--limit <n>', 'rows per table').argParser(integerIn(1, 100_000)).default(20))
+    .addOption(new Option('--paths <n>', 'retainer paths to show, for the biggest objects').argParser(integerIn(0, 1000)).default(5))
+    .option('--json', 'print JSON instead of text tables')
+    .addHelpText('after', '\nExamples:\n  tracemalloc heap app.heapsnapshot\n  tracemalloc heap app.heapsnapshot --limit 50 --paths 10\n  tracemalloc heap diff before.heapsnapshot after.heapsnapshot\n')
+    .action(async (file: string, options: HeapOptions) => {
+      const snapshot = await load(file);
+      const result = census(snapshot, { top: options.limit });
+      const paths = result.topObjects.slice(0, options.paths).map((o) => snapshot.retainerPath(o.nodeIndex));
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(censusJson(file, result, paths, options.limit), null, 2)}\n`
+          : renderCensus(file, result, paths, options.limit, styleFor(process.stdout)),
+      );
+    });
+
+  heap
+    .command('diff')
+    .summary('what was allocated and freed between two heap snapshots of one process')
+    .description('Compare two heap snapshots of the same process by object id: new, freed and surviving objects per constructor\n(and per allocation site when the snapshots were taken with allocation tracking).')
+    .argument('<old>', 'the earlier .heapsnapshot')
+    .argument('<new>', 'the later .heapsnapshot')
+    .addOption(new Option('--limit <n>', 'rows per table').argParser(integerIn(1, 100_000)).default(20))
+    .option('--json', 'print JSON instead of text tables')
+    .action(async (oldFile: string, newFile: string, options: HeapOptions) => {
+      const before = await load(oldFile);
+      const after = await load(newFile);
+      const diff = diffSnapshots(before, after);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(heapDiffJson(oldFile, newFile, diff, options.limit), null, 2)}\n`
+          : renderHeapDiff(oldFile, newFile, diff, options.limit, styleFor(process.stdout)),
+      );
+    });
+}

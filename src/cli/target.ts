@@ -1,0 +1,103 @@
+/**
+ * Turns what follows `--` in `tracemalloc run` into a Node command line with
+ * the tracing preload inserted before the program's first line.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from './errors.js';
+
+/** The process to spawn. */
+export interface Launch {
+  command: string;
+  args: string[];
+  /** The script being run, for messages; null when node runs `-e` or similar. */
+  script: string | null;
+}
+
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+// Node options that take a separate value, so the value is not mistaken for the script.
+const VALUE_OPTIONS = new Set([
+  '--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C',
+  '--input-type', '--env-file', '--stack-size', '--max-old-space-size', '--title', '--eval', '-e', '--print', '-p',
+]);
+
+/** True when this Node strips TypeScript types by default (22.18+, 23.6+). */
+export function nodeStripsTypes(version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
+}
+
+function isNodeCommand(word: string): boolean {
+  return /^node(\.exe)?$/.test(basename(word)) || word === process.execPath;
+}
+
+/** The first non-option argument of a node command line: the script, if any. */
+function scriptOf(nodeArgs: readonly string[]): string | null {
+  for (let i = 0; i < nodeArgs.length; i++) {
+    const a = nodeArgs[i];
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') return null;
+    if (a === '--') return nodeArgs[i + 1] ?? null;
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
+/** A way to load TypeScript on a Node without type stripping: tsx, from the project or next to tracemalloc. */
+function findTsx(cwd: string): string | null {
+  for (const from of [join(cwd, 'package.json'), fileURLToPath(import.meta.url)]) {
+    try {
+      return createRequire(from).resolve('tsx');
+    } catch {
+      // not installed there
+    }
+  }
+  return null;
+}
+
+/**
+ * The command to spawn for `words` (a script and its arguments, or a
+ * `node ...` command line), with `--import preload` added first.
+ */
+export function launchFor(words: readonly string[], preload: string, cwd = process.cwd()): Launch {
+  if (words.length === 0) {
+    throw new UsageError("nothing to run; put the program after '--', e.g. 'tracemalloc run -- app.js'");
+  }
+  const [first, ...rest] = words;
+  let command: string;
+  let nodeArgs: string[];
+  if (isNodeCommand(first)) {
+    command = first;
+    nodeArgs = rest;
+  } else {
+    const ext = extname(first);
+    const path = resolve(cwd, first);
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      throw new UsageError(`'${first}' is neither a script file nor 'node'; run a .js, .mjs, .cjs or .ts file, or 'node ...args'`);
+    }
+    if (!JS_EXTENSIONS.has(ext) && !TS_EXTENSIONS.has(ext) && ext !== '') {
+      throw new UsageError(`cannot run '${first}': expected a .js, .mjs, .cjs or .ts file, or 'node ...args'`);
+    }
+    command = process.execPath;
+    nodeArgs = [...words];
+  }
+  const script = scriptOf(nodeArgs);
+  const loaders: string[] = [];
+  if (script && TS_EXTENSIONS.has(extname(script)) && isNodeCommand(command) && command === process.execPath && !nodeStripsTypes()) {
+    const tsx = findTsx(cwd);
+    if (!tsx) {
+      throw new UsageError(
+        `Node ${process.version} cannot run TypeScript directly; install tsx (npm i -D tsx), use Node 22.18 or later, or compile '${script}' and run the .js`,
+      );
+    }
+    loaders.push('--import', pathToFileURL(tsx).href);
+  }
+  // The preload comes first so that tracing starts before anything else loads.
+  return { command, args: ['--import', preload, ...loaders, ...nodeArgs], script };
+}

@@ -1,0 +1,120 @@
+/**
+ * The self-contained HTML report: one file with its data, styles and script
+ * inline, a Content-Security-Policy that forbids any network access and any
+ * script but its own, a flame graph of live memory by traceback, a sortable
+ * table of sites and, given an older snapshot, the growth since then.
+ */
+import { createHash } from 'node:crypto';
+import { formatSize } from '../model/index.js';
+import { escapeHtml, jsonForScript } from './escape.js';
+import { buildFlameTree } from './flame.js';
+import { CLIENT_SCRIPT } from './html-client.js';
+import type { Site, SnapshotInfo } from './sites.js';
+
+/** What the HTML report shows. */
+export interface HtmlInput {
+  title: string;
+  info: SnapshotInfo;
+  /** Every trace of the snapshot (frames oldest first). */
+  sites: Site[];
+  /** Statistics by line, for the table. */
+  lines: Site[];
+  /** With an older snapshot: diffs by traceback (flame graph of growth) and by line (table). */
+  diff: { old: SnapshotInfo; growth: Site[]; lines: Site[] } | null;
+}
+
+const STYLE = `
+body { font: 13px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
+header { padding: 12px 16px; background: #fff; border-bottom: 1px solid #ddd; }
+h1 { font-size: 16px; margin: 0 0 4px; }
+.meta { color: #666; }
+nav { padding: 8px 16px 0; }
+nav button { font: inherit; padding: 6px 12px; border: 1px solid #ccc; border-bottom: none; background: #eee; cursor: pointer; }
+nav button[aria-selected="true"] { background: #fff; font-weight: 600; }
+section { padding: 12px 16px; background: #fff; border-top: 1px solid #ccc; }
+.flame { position: relative; width: 100%; overflow: hidden; }
+.frame { position: absolute; height: 19px; box-sizing: border-box; border: 1px solid #fff; padding: 0 4px; overflow: hidden;
+  white-space: nowrap; text-overflow: ellipsis; font: 12px/17px ui-monospace, monospace; cursor: pointer; }
+.frame:hover { filter: brightness(0.9); }
+.frame.root { background: #ddd !important; }
+.details { margin: 8px 0; padding: 8px; border: 1px solid #ddd; background: #fffbe6; }
+.details dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
+.details dt { color: #666; }
+.details dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
+table.sites { border-collapse: collapse; width: 100%; margin-top: 8px; }
+.sites th, .sites td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; }
+.sites td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.sites th button { font: inherit; font-weight: 600; border: none; background: none; cursor: pointer; padding: 0; }
+.sites th[aria-sort="descending"] button::after { content: " ▼"; }
+.sites th[aria-sort="ascending"] button::after { content: " ▲"; }
+.note { color: #666; font-size: 12px; }
+`;
+
+function describe(info: SnapshotInfo): string {
+  const parts = [`${info.mode} mode`];
+  if (info.samplingInterval) parts.push(`sampling every ${formatSize(info.samplingInterval)}`);
+  parts.push(`${info.tracebackLimit} frames`);
+  if (info.pid !== undefined) parts.push(`pid ${info.pid}`);
+  if (info.nodeVersion) parts.push(`Node ${info.nodeVersion}`);
+  if (info.timestamp) parts.push(new Date(info.timestamp).toISOString());
+  return parts.join(', ');
+}
+
+/** The report page. Every string from the snapshot is escaped or travels as escaped JSON. */
+export function renderHtml(input: HtmlInput): string {
+  const flame = buildFlameTree(input.sites);
+  const data = {
+    title: input.title,
+    info: input.info,
+    flame,
+    lines: input.lines,
+    diff: input.diff
+      ? { old: input.diff.old, flame: buildFlameTree(input.diff.growth, (s) => s.sizeDiff ?? 0), lines: input.diff.lines }
+      : null,
+  };
+  const scriptHash = createHash('sha256').update(CLIENT_SCRIPT).digest('base64');
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; img-src data:`;
+  const diffTab = input.diff ? '<button type="button" role="tab" data-tab="diff">Growth since older snapshot</button>' : '';
+  const diffPanel = input.diff
+    ? `<section id="panel-diff" role="tabpanel" hidden>
+<p class="meta">Compared with ${escapeHtml(describe(input.diff.old))}. The flame graph shows memory that grew (freed memory is not drawn); the table lists every line that changed.</p>
+<div id="diff-flame" class="flame"></div>
+<div id="diff-details" class="details" hidden></div>
+<div id="diff-table"></div>
+</section>`
+    : '';
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tracemalloc: ${escapeHtml(input.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>tracemalloc: ${escapeHtml(input.title)}</h1>
+<div class="meta">${escapeHtml(describe(input.info))}; ${escapeHtml(formatSize(flame.value))} live in ${input.sites.length} tracebacks</div>
+</header>
+<nav role="tablist">
+<button type="button" role="tab" data-tab="flame">Flame graph</button>
+<button type="button" role="tab" data-tab="table">Sites</button>
+${diffTab}
+</nav>
+<section id="panel-flame" role="tabpanel">
+<p class="note">Live memory by traceback: callers above, allocating functions below; width is bytes. Click a frame to zoom in and see its details; click the top bar to zoom out.</p>
+<div id="flame" class="flame"></div>
+<div id="details" class="details" hidden></div>
+</section>
+<section id="panel-table" role="tabpanel" hidden>
+<p class="note">Live memory by line. Click a column to sort. Lines are where each function starts: V8 records allocation sites per function.</p>
+<div id="table"></div>
+</section>
+${diffPanel}
+<script type="application/json" id="report-data">${jsonForScript(data)}</script>
+<script>${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,101 @@
+/**
+ * Plain-data views of snapshots and statistics, the common input of every
+ * report (text, JSON, HTML, pprof, speedscope), so that renderers never
+ * depend on the model's classes.
+ */
+import { estimateInterval, type Frame, type Snapshot, type Statistic, type StatisticDiff, type Traceback } from '../model/index.js';
+
+/** One stack frame. `line` is where V8 says the function starts (see docs/cli.md). */
+export interface SiteFrame {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+}
+
+/** 95% bounds of a sampling-mode size estimate (of the size difference, in diffs). */
+export interface SiteEstimate {
+  sizeLow: number;
+  sizeHigh: number;
+  samples: number;
+}
+
+/** Live memory at one traceback (or one group of tracebacks, for statistics). */
+export interface Site {
+  /** Frames oldest first; the last one is where the allocation happened. */
+  frames: SiteFrame[];
+  /** Frames the stack had before the traceback limit cut it. */
+  totalFrames: number;
+  size: number;
+  count: number;
+  /** Present in diffs: change since the older snapshot. */
+  sizeDiff?: number;
+  countDiff?: number;
+  /** Present in sampling mode. */
+  estimate?: SiteEstimate;
+}
+
+/** What a report says about where a snapshot came from. */
+export interface SnapshotInfo {
+  mode: string;
+  samplingInterval?: number;
+  timestamp?: number;
+  pid?: number;
+  nodeVersion?: string;
+  tracebackLimit: number;
+}
+
+function frameOf(frame: Frame): SiteFrame {
+  return { file: frame.filename, line: frame.lineno, column: frame.column, function: frame.functionName };
+}
+
+/** Frames of a traceback, oldest first. */
+export function framesOf(traceback: Traceback): SiteFrame[] {
+  return [...traceback].map(frameOf);
+}
+
+function estimateOf(e: SiteEstimate | undefined): SiteEstimate | undefined {
+  return e ? { sizeLow: e.sizeLow, sizeHigh: e.sizeHigh, samples: e.samples } : undefined;
+}
+
+/** Every trace of a snapshot as a site. */
+export function tracesAsSites(snapshot: Snapshot): Site[] {
+  return snapshot.traces.map((trace) => ({
+    frames: framesOf(trace.traceback),
+    totalFrames: trace.traceback.totalFrames ?? trace.traceback.length,
+    size: trace.size,
+    count: trace.count,
+    estimate: trace.estimate ? estimateOf(estimateInterval(trace.size, trace.count, trace.estimate)) : undefined,
+  }));
+}
+
+/** A statistic (or statistic diff) as a site. */
+export function statisticAsSite(stat: Statistic | StatisticDiff): Site {
+  const site: Site = {
+    frames: framesOf(stat.traceback),
+    totalFrames: stat.traceback.totalFrames ?? stat.traceback.length,
+    size: stat.size,
+    count: stat.count,
+    estimate: estimateOf(stat.estimate),
+  };
+  if ('sizeDiff' in stat) {
+    // Sampling diffs: the bounds that matter are those of the change.
+    if (stat.estimate) site.estimate = { sizeLow: stat.estimate.sizeDiffLow, sizeHigh: stat.estimate.sizeDiffHigh, samples: stat.estimate.samples };
+    site.sizeDiff = stat.sizeDiff;
+    site.countDiff = stat.countDiff;
+  }
+  return site;
+}
+
+/** The snapshot's provenance for report headers. */
+export function snapshotInfo(snapshot: Snapshot): SnapshotInfo {
+  const meta = snapshot.meta;
+  return {
+    mode: meta.mode,
+    samplingInterval: meta.samplingInterval,
+    timestamp: meta.timestamp,
+    pid: meta.pid,
+    nodeVersion: meta.nodeVersion,
+    tracebackLimit: snapshot.tracebackLimit,
+  };
+}
