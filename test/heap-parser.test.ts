@@ -9,10 +9,11 @@ import { EXPECTED, GRAPH, LONG, UNICODE, tinySnapshotJson } from './fixtures-hea
 function parseChunked(text: string | Uint8Array, size: number, asString = false): HeapSnapshot {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const p = new HeapSnapshotParser();
+  // String chunks (as the inspector delivers them) hold whole characters; byte chunks split anywhere.
+  const decoder = new TextDecoder();
   for (let i = 0; i < bytes.length; i += size) {
     const piece = bytes.subarray(i, Math.min(bytes.length, i + size));
-    // String chunks can only split at character boundaries; byte chunks anywhere.
-    p.write(asString ? Buffer.from(piece).toString('latin1') === '' ? '' : new TextDecoder().decode(piece) : piece);
+    p.write(asString ? decoder.decode(piece, { stream: true }) : piece);
   }
   return p.end();
 }
@@ -73,6 +74,16 @@ describe('heap parser: hand-made snapshot', () => {
     assert.equal(whole.nodeName(13).length, 1024);
     assert.equal(whole.nodeName(13), LONG.slice(0, 1024));
     assert.equal(whole.stringLength(whole.data.nodeName[13]), 5000);
+  });
+
+  it('keeps memory bounded for a huge string (10 MB, escapes, chunked)', () => {
+    const doc = JSON.parse(tinySnapshotJson()) as { strings: string[] };
+    const huge = `${'\u00e9"\\'.repeat(10)}${'z'.repeat(10_000_000)}`;
+    doc.strings[doc.strings.indexOf(LONG)] = huge;
+    const s = parseChunked(JSON.stringify(doc), 1 << 16);
+    assert.equal(s.nodeName(13).length, 1024);
+    assert.equal(s.nodeName(13), huge.slice(0, 1024));
+    assert.equal(s.stringLength(s.data.nodeName[13]), huge.length);
   });
 
   it('gives identical results for chunk sizes 1, 7 and whole, bytes or strings', () => {
