@@ -14,7 +14,7 @@ const time1 = tracemalloc.takeSnapshot();
 function defineGlobals(): void {
   const scope = globalThis as Record<string, unknown>;
   for (let i = 0; i < 10000; i++) {
-    scope['v' + String(i)] = { value: i };
+    scope['v' + String(i)] = i;
   }
 }
 defineGlobals();

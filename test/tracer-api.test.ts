@@ -9,7 +9,8 @@ afterEach(() => tracemalloc.stop());
 
 const retained: unknown[] = [];
 function allocateMegabytes(mb: number): void {
-  for (let i = 0; i < mb * 1024; i++) retained.push('x'.repeat(1000) + i);
+  // About 1 KiB each: a 128-slot array of numbers.
+  for (let i = 0; i < mb * 1024; i++) retained.push(new Array(128).fill(i));
 }
 
 test('takeSnapshot() without start() says what to do', () => {
@@ -34,7 +35,7 @@ test('a second start() keeps tracing and only changes the traceback limit', () =
   assert.equal(tracemalloc.getTracebackLimit(), 7);
   const snapshot = tracemalloc.takeSnapshot();
   assert.equal(snapshot.tracebackLimit, 7);
-  assert.ok(snapshot.statistics('filename').some((s) => s.traceback.at(0)!.filename.endsWith('tracer-api.test.js')), 'earlier traces kept');
+  assert.ok(snapshot.statistics('filename').some((s) => s.traceback.at(0)!.filename.endsWith('tracer-api.test.ts')), 'earlier traces kept');
   tracemalloc.stop();
   assert.equal(tracemalloc.getTracebackLimit(), 7, 'the limit stays readable after stop()');
 });
@@ -60,7 +61,8 @@ test('traced memory, peak, resetPeak and clearTraces in sampling mode', () => {
   (globalThis as { gc?: () => void }).gc?.();
   tracemalloc.resetPeak();
   const after = tracemalloc.getTracedMemory();
-  assert.equal(after.peak, after.current);
+  assert.ok(after.peak >= after.current);
+  assert.ok(after.peak < grown.peak / 2, `the peak restarts from the current, smaller size: ${after.peak} vs ${grown.peak}`);
   allocateMegabytes(1);
   tracemalloc.clearTraces();
   assert.ok(tracemalloc.isTracing());

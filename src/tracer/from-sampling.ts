@@ -1,6 +1,7 @@
 import { Trace } from '../model/index.js';
 import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
 import { TracebackBuilder, type RawFrame } from './frames.js';
+import { resolveSizes, sampleProbability } from './sample-sizes.js';
 
 /**
  * Turn V8's live samples into unbiased estimates per call stack.
@@ -25,18 +26,29 @@ export function tracesFromSamplingProfile(
     for (const child of node.children) stack.push([child, node]);
   }
 
+  // Samples per node and reported size, to recover the objects' real sizes.
+  const groups = new Map<number, Map<number, number>>();
+  for (const sample of profile.samples) {
+    let g = groups.get(sample.nodeId);
+    if (!g) groups.set(sample.nodeId, (g = new Map()));
+    g.set(sample.size, (g.get(sample.size) ?? 0) + 1);
+  }
+  const sizes = new Map<number, Map<number, number>>();
+  for (const [nodeId, g] of groups) sizes.set(nodeId, resolveSizes(g, byId.get(nodeId)?.selfSize ?? 0, interval));
+
   interface Acc { samples: number; size: number; count: number; sizeVar: number; countVar: number }
   const perNode = new Map<number, Acc>();
   for (const sample of profile.samples) {
-    const p = -Math.expm1(-sample.size / interval);
+    const size = sizes.get(sample.nodeId)!.get(sample.size)!;
+    const p = sampleProbability(size, interval);
     let acc = perNode.get(sample.nodeId);
     if (!acc) perNode.set(sample.nodeId, (acc = { samples: 0, size: 0, count: 0, sizeVar: 0, countVar: 0 }));
     const q = (1 - p) / (p * p);
     acc.samples += 1;
     acc.count += 1 / p;
-    acc.size += sample.size / p;
+    acc.size += size / p;
     acc.countVar += q;
-    acc.sizeVar += q * sample.size * sample.size;
+    acc.sizeVar += q * size * size;
   }
 
   // Stacks that collapse to one traceback (after the frame limit) share one trace.

@@ -3,6 +3,7 @@ import { SamplingCapture } from '../capture/sampling.js';
 import { TrackingCapture } from '../capture/tracking.js';
 import { watchIdle } from '../capture/idle.js';
 import { HeapSnapshotParser } from '../heap/index.js';
+import { SourceMapResolver } from '../sourcemap/index.js';
 import { TracebackBuilder, type FramePolicy } from './frames.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
 import { tracesFromHeap, type AllocationSource } from './from-heap.js';
@@ -25,6 +26,8 @@ export interface StartOptions {
   samplingInterval?: number;
   /** Keep frames from Node's internals and tracemalloc itself. Default false. */
   internalFrames?: boolean;
+  /** Report frames at original source positions through source maps. Default true. */
+  sourceMaps?: boolean;
 }
 
 /**
@@ -48,6 +51,8 @@ interface Active {
 }
 
 let active: Active | null = null;
+// Maps are read once per process, not once per snapshot.
+const sourceMaps = new SourceMapResolver();
 // Like Python, the limit stays readable after stop().
 let lastLimit = 1;
 const exitHooks: Array<() => void> = [];
@@ -100,7 +105,11 @@ export function start(options: StartOptions = {}): void {
     throw new TypeError(`tracemalloc: mode must be 'sampling' or 'exact', got ${String(mode)}`);
   }
   const samplingInterval = checkInterval(options.samplingInterval ?? DEFAULT_SAMPLING_INTERVAL);
-  const policy: FramePolicy = { limit: frames, internalFrames: options.internalFrames ?? false };
+  const policy: FramePolicy = {
+    limit: frames,
+    internalFrames: options.internalFrames ?? false,
+    sourceMaps: options.sourceMaps === false ? null : sourceMaps,
+  };
   lastLimit = frames;
   if (active) {
     active.policy = policy;

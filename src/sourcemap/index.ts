@@ -1,0 +1,1 @@
+export { SourceMapResolver, type OriginalPosition } from './resolver.js';

@@ -1,0 +1,107 @@
+import { readFileSync, statSync } from 'node:fs';
+import { findSourceMap } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TraceMap, originalPositionFor, type SourceMapInput } from '@jridgewell/trace-mapping';
+
+/** A position in original source: 1-based line, 1-based column (0 = unknown). */
+export interface OriginalPosition {
+  filename: string;
+  line: number;
+  column: number;
+}
+
+// Generated files and maps beyond this are not read: a profiler must not
+// stall the program on a giant bundle it happens to trace.
+const MAX_BYTES = 64 * 1024 * 1024;
+const MAPPING_URL = /\/[/*][#@]\s*sourceMappingURL=([^\s*'"]+)\s*(?:\*\/\s*)?$/;
+
+/**
+ * Maps generated positions to original ones (TypeScript through tsc, tsx,
+ * ts-node, esbuild and other source-mapped code). Maps come from Node's own
+ * cache when the module was loaded with source maps enabled (this covers
+ * loaders whose output never touches the disk), or from the
+ * `sourceMappingURL` comment of the file on disk. Files without a usable map
+ * keep their positions: Node's type stripping keeps lines and columns as
+ * they are, so `.ts` files run directly need no map.
+ */
+export class SourceMapResolver {
+  private readonly maps = new Map<string, TraceMap | null>();
+
+  /** The original position, or null when there is no map or no mapping. */
+  map(filename: string, line: number, column: number): OriginalPosition | null {
+    if (line <= 0 || !filename.startsWith('/')) return null;
+    const traceMap = this.load(filename);
+    if (!traceMap) return null;
+    let found;
+    try {
+      found = originalPositionFor(traceMap, { line, column: Math.max(0, column - 1) });
+    } catch {
+      return null;
+    }
+    if (found.source === null || found.line === null) return null;
+    const source = found.source.startsWith('file://') ? fileURLToPath(found.source) : found.source;
+    return { filename: source, line: found.line, column: (found.column ?? -1) + 1 };
+  }
+
+  private load(filename: string): TraceMap | null {
+    let traceMap = this.maps.get(filename);
+    if (traceMap === undefined) {
+      traceMap = fromNodeCache(filename) ?? fromDisk(filename);
+      this.maps.set(filename, traceMap);
+    }
+    return traceMap;
+  }
+}
+
+function fromNodeCache(filename: string): TraceMap | null {
+  try {
+    const found = findSourceMap(filename) ?? findSourceMap(pathToFileURL(filename).href);
+    return found ? new TraceMap(found.payload as unknown as SourceMapInput, pathToFileURL(filename).href) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readSmall(path: string): string | null {
+  try {
+    if (statSync(path).size > MAX_BYTES) return null;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function fromDisk(filename: string): TraceMap | null {
+  const code = readSmall(filename);
+  if (code === null) return null;
+  // The comment sits on the last non-empty lines; scan only the tail.
+  const tail = code.slice(-4096).trimEnd().split('\n').slice(-3).reverse();
+  let url: string | null = null;
+  for (const line of tail) {
+    const m = MAPPING_URL.exec(line.trim());
+    if (m) {
+      url = m[1];
+      break;
+    }
+  }
+  if (!url) return null;
+  let text: string | null;
+  let mapPath = filename;
+  if (url.startsWith('data:')) {
+    const comma = url.indexOf(',');
+    const meta = url.slice(5, comma);
+    const body = url.slice(comma + 1);
+    text = meta.endsWith(';base64') ? Buffer.from(body, 'base64').toString('utf8') : decodeURIComponent(body);
+  } else {
+    mapPath = url.startsWith('file://') ? fileURLToPath(url) : resolve(dirname(filename), decodeURIComponent(url));
+    text = readSmall(mapPath);
+  }
+  if (text === null) return null;
+  try {
+    return new TraceMap(text, pathToFileURL(mapPath).href);
+  } catch {
+    // A corrupt map must not cost the user their profile: keep generated positions.
+    return null;
+  }
+}
