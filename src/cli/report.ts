@@ -12,7 +12,7 @@ import { snapshotInfo, statisticAsSite, tracesAsSites } from '../report/sites.js
 import { toSpeedscope } from '../report/speedscope.js';
 import { CommandError, UsageError } from './errors.js';
 import { collect } from './options.js';
-import { filtersFrom, loadSnapshot } from './snapshots.js';
+import { compareSnapshots, filtersFrom, loadSnapshot } from './snapshots.js';
 
 interface ReportOptions {
   compare?: string;
@@ -70,7 +70,7 @@ export function registerReport(program: Command): void {
       const sites = tracesAsSites(snapshot);
       if (options.html) {
         const diff = old
-          ? { old: snapshotInfo(old), growth: snapshot.compareTo(old, 'traceback').map(statisticAsSite), lines: snapshot.compareTo(old, 'lineno').map(statisticAsSite) }
+          ? { old: snapshotInfo(old), growth: compareSnapshots(snapshot, old, 'traceback').map(statisticAsSite), lines: compareSnapshots(snapshot, old, 'lineno').map(statisticAsSite) }
           : null;
         const html = renderHtml({
           title: basename(path),

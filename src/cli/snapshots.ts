@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Filter, Snapshot } from '../model/index.js';
+import { Filter, Snapshot, type KeyType, type StatisticDiff } from '../model/index.js';
 import { CommandError, UsageError } from './errors.js';
 
 /** Load a snapshot written by `tracemalloc run` or `Snapshot.dump()`. */
@@ -34,4 +34,13 @@ export function filtersFrom(include: readonly string[] = [], exclude: readonly s
     ...include.map((g) => new Filter(true, pattern(g), { allFrames })),
     ...exclude.map((g) => new Filter(false, pattern(g), { allFrames })),
   ];
+}
+
+/** `newer.compareTo(older)`, with the model's refusal (e.g. different modes) as a one-line command error. */
+export function compareSnapshots(newer: Snapshot, older: Snapshot, key: KeyType, cumulative = false): StatisticDiff[] {
+  try {
+    return newer.compareTo(older, key, { cumulative });
+  } catch (err) {
+    throw new CommandError((err as Error).message);
+  }
 }

@@ -8,7 +8,7 @@ import { renderCompare, renderTop, tableJson, type TableRequest } from '../repor
 import { snapshotInfo } from '../report/sites.js';
 import { UsageError } from './errors.js';
 import { collect, integerIn, oneOf } from './options.js';
-import { filtersFrom, loadSnapshot } from './snapshots.js';
+import { compareSnapshots, filtersFrom, loadSnapshot } from './snapshots.js';
 import { styleFor } from './style.js';
 
 interface TableOptions {
@@ -77,7 +77,7 @@ export function registerTop(program: Command): void {
       const req = request(options);
       const older = loadSnapshot(oldPath);
       const newer = loadSnapshot(newPath);
-      const diffs = filtered(newer, options).compareTo(filtered(older, options), req.key, { cumulative: req.cumulative });
+      const diffs = compareSnapshots(filtered(newer, options), filtered(older, options), req.key, req.cumulative);
       const out = options.json
         ? `${JSON.stringify(tableJson('compare', diffs, req, snapshotInfo(newer), snapshotInfo(older)), null, 2)}\n`
         : renderCompare(diffs, req, styleFor(process.stdout));

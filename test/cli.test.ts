@@ -1,0 +1,217 @@
+// End-to-end tests of the `tracemalloc` command: the real CLI on small programs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixture, runNode } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const APP_TS = fileURLToPath(new URL('../../test/fixtures/cli-app.ts', import.meta.url));
+const WAITER_TS = fileURLToPath(new URL('../../test/fixtures/cli-waiter.ts', import.meta.url));
+const NO_COLOR = { NO_COLOR: '1' };
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runNode([CLI, ...args], { env: { ...NO_COLOR, ...env } });
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tracemalloc-cli-'));
+}
+
+/** The 1-based line where `name` starts in a source file. */
+function lineOf(file: string, name: string): number {
+  const index = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(`function ${name}`));
+  assert.ok(index >= 0, `${name} is in ${file}`);
+  return index + 1;
+}
+
+function snapshotsIn(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.snap')).sort();
+}
+
+test('--version prints the package version and --help works for every command', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const version = cli(['--version']);
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout.trim(), pkg.version);
+  for (const command of [[], ['run'], ['top'], ['compare'], ['heap'], ['heap', 'diff'], ['report']]) {
+    const help = cli([...command, '--help']);
+    assert.equal(help.status, 0, `${command.join(' ')} --help: ${help.stderr}`);
+    assert.match(help.stdout, new RegExp(`^Usage: tracemalloc${command.map((c) => ` ${c}`).join('')}`));
+  }
+});
+
+test('usage errors print one line that points at --help and exit 2', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [[], /^Usage: tracemalloc/],
+    [['bogus'], /^tracemalloc: unknown command 'bogus'; see 'tracemalloc --help'$/],
+    [['top'], /^tracemalloc: missing required argument 'snapshot'; see 'tracemalloc top --help'$/],
+    [['top', 'x.snap', '--key', 'column'], /^tracemalloc: option '--key <type>' argument 'column' is invalid: expected one of filename, lineno, traceback; see 'tracemalloc top --help'$/],
+    [['top', 'missing.snap'], /^tracemalloc: no such file: missing\.snap; pass a snapshot written by 'tracemalloc run' or Snapshot\.dump\(\)$/],
+    [['run', '--frames', '0', '--', 'app.js'], /^tracemalloc: option '--frames <n>' argument '0' is invalid: expected a whole number from 1 to 128; see 'tracemalloc run --help'$/],
+    [['run', '--signal', 'SIGINT', '--', 'app.js'], /SIGINT is reserved/],
+    [['run', '--', 'no-such-script.js'], /^tracemalloc: 'no-such-script\.js' is neither a script file nor 'node'/],
+    [['report', 'x.snap'], /^tracemalloc: no output chosen; add --html FILE, --pprof FILE or --speedscope FILE$/],
+    [['heap', 'diff', 'a.heapsnapshot'], /^tracemalloc: missing required argument 'new'; see 'tracemalloc heap diff --help'$/],
+  ];
+  for (const [args, message] of cases) {
+    const run = cli(args);
+    assert.equal(run.status, 2, `tracemalloc ${args.join(' ')}: ${run.stderr}`);
+    if (args.length > 0) assert.equal(run.stderr.trimEnd().split('\n').length, 1, `one line for ${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr.trimEnd(), message);
+  }
+});
+
+test('a file that is not a snapshot is a one-line error with exit code 1', () => {
+  const dir = tempDir();
+  try {
+    const bad = join(dir, 'bad.snap');
+    runNode(['-e', `require('fs').writeFileSync(${JSON.stringify(bad)}, 'hello')`]);
+    const run = cli(['top', bad]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^tracemalloc: cannot load snapshot from .*bad\.snap: .+\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run traces a compiled TypeScript program from its first line; top shows .ts lines with function names', () => {
+  const dir = tempDir();
+  try {
+    const run = cli(['run', '--mode', 'exact', '--frames', '4', '--out', dir, '--', fixture('cli-app.js'), '0']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'kept 3040\n', 'the program’s own output passes through');
+    const files = snapshotsIn(dir);
+    assert.equal(files.length, 1);
+    assert.match(files[0], /^tracemalloc-\d+-exit\.snap$/);
+    assert.match(run.stderr, /tracemalloc: wrote .*tracemalloc-\d+-exit\.snap/);
+
+    const top = cli(['top', join(dir, files[0]), '--limit', '3']);
+    assert.equal(top.status, 0, top.stderr);
+    const lines = top.stdout.split('\n');
+    assert.equal(lines[0], '[ Top 3 lines ]');
+    const catalogLine = `${APP_TS}:${lineOf(APP_TS, 'buildCatalog')} (in buildCatalog): `;
+    const blobsLine = `${APP_TS}:${lineOf(APP_TS, 'makeBlobs')} (in makeBlobs): `;
+    const catalog = lines.find((l) => l.includes(catalogLine));
+    const blobs = lines.find((l) => l.includes(blobsLine));
+    assert.ok(catalog, `buildCatalog at its .ts line in:\n${top.stdout}`);
+    assert.ok(blobs, `makeBlobs at its .ts line in:\n${top.stdout}`);
+    // Every catalog entry and its label string are live, 40 arrays of 2000 numbers.
+    assert.match(catalog!, /^#[12]: .*: size=\d+(\.\d)? KiB, count=6,?0\d\d, average=\d+ B$/);
+    assert.match(blobs!, /count=(40|80),/);
+    assert.match(top.stdout, /^Total allocated size: /m);
+    assert.match(top.stdout, /^Note: line numbers are where each function starts/m);
+    assert.doesNotMatch(top.stdout, /\x1b\[/, 'no colours with NO_COLOR and no TTY');
+
+    const json = JSON.parse(cli(['top', join(dir, files[0]), '--json', '--limit', '0']).stdout);
+    assert.equal(json.kind, 'top');
+    assert.equal(json.snapshot.mode, 'exact');
+    const row = json.rows.find((r: { frames: Array<{ function: string }> }) => r.frames.at(-1)!.function === 'buildCatalog');
+    assert.ok(row);
+    assert.equal(row.frames.at(-1).file, APP_TS);
+    assert.ok(row.count >= 6000 && row.count < 6100, `catalog objects: ${row.count}`);
+    assert.equal(typeof row.text, 'string');
+
+    const filtered = JSON.parse(cli(['top', join(dir, files[0]), '--json', '--limit', '0', '--exclude', '*cli-app.ts']).stdout);
+    assert.ok(filtered.rows.every((r: { frames: Array<{ file: string }> }) => r.frames.at(-1)!.file !== APP_TS));
+    const included = JSON.parse(cli(['top', join(dir, files[0]), '--json', '--limit', '0', '--include', '*/cli-app.ts']).stdout);
+    assert.ok(included.rows.length >= 2 && included.rows.every((r: { frames: Array<{ file: string }> }) => r.frames.at(-1)!.file === APP_TS));
+
+    const traceback = cli(['top', join(dir, files[0]), '--key', 'traceback', '--limit', '1']);
+    assert.match(traceback.stdout, /^ {4}File ".*cli-app\.ts", line \d+, in (buildCatalog|makeBlobs)$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("run passes the program's failing exit code through", () => {
+  const dir = tempDir();
+  try {
+    const run = cli(['run', '--out', dir, '--', 'node', fixture('cli-app.js'), '7']);
+    assert.equal(run.status, 7, run.stderr);
+    assert.equal(snapshotsIn(dir).length, 1, 'the exit snapshot is written even when the program fails');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run writes a snapshot on SIGUSR2 sent to the tracemalloc process; compare diffs it with the exit one', async () => {
+  const dir = tempDir();
+  try {
+    const child = spawn(process.execPath, [CLI, 'run', '--mode', 'exact', '--out', dir, '--', fixture('cli-waiter.js')], {
+      env: { ...process.env, ...NO_COLOR },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    await new Promise<void>((ready) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d;
+        if (stdout.includes('ready\n')) ready();
+      });
+    });
+    child.kill('SIGUSR2');
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    assert.equal(code, 0, stderr);
+    const files = snapshotsIn(dir);
+    assert.equal(files.length, 2, `signal and exit snapshots: ${files.join(', ')}`);
+    assert.match(files[0], /^tracemalloc-\d+-001-signal\.snap$/);
+    assert.match(files[1], /^tracemalloc-\d+-exit\.snap$/);
+
+    const signalTop = JSON.parse(cli(['top', join(dir, files[0]), '--json']).stdout);
+    const held = signalTop.rows.find((r: { frames: Array<{ function: string }> }) => r.frames.at(-1)!.function === 'holdObjects');
+    assert.ok(held, 'holdObjects is in the signal snapshot');
+    // 5000 objects plus the live backing store of the array they were pushed into.
+    assert.ok(held.count >= 5000 && held.count < 5020, `holdObjects count: ${held.count}`);
+    assert.equal(held.frames.at(-1).file, WAITER_TS);
+
+    const compare = cli(['compare', join(dir, files[0]), join(dir, files[1]), '--limit', '0']);
+    assert.equal(compare.status, 0, compare.stderr);
+    assert.match(compare.stdout, /^\[ Top \d+ differences by lines \]$/m);
+    assert.match(compare.stdout, /cli-waiter\.ts:\d+ \(in holdObjects\): size=.* \(\+0 B\), count=50\d\d \(\+0\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run refuses --interval in exact mode and --compare needs --html', () => {
+  const interval = cli(['run', '--mode', 'exact', '--interval', '4096', '--', fixture('cli-app.js')]);
+  assert.equal(interval.status, 2);
+  assert.match(interval.stderr, /^tracemalloc: --interval only applies to --mode sampling/);
+});
+
+test('heap shows the census, biggest objects and retainer paths; heap diff shows the growth', () => {
+  const dir = tempDir();
+  try {
+    const a = join(dir, 'a.heapsnapshot');
+    const b = join(dir, 'b.heapsnapshot');
+    const write = runNode([fixture('cli-heap.js'), a, b]);
+    assert.equal(write.status, 0, write.stderr);
+
+    const heap = cli(['heap', b, '--limit', '10', '--paths', '3']);
+    assert.equal(heap.status, 0, heap.stderr);
+    assert.match(heap.stdout, /^Heap snapshot .*b\.heapsnapshot: [\d,]+ live objects, /);
+    assert.match(heap.stdout, /^\[ Top 10 constructors by retained size \]$/m);
+    assert.match(heap.stdout, /^ *Count +Self size +Retained +Constructor$/m);
+    const objects = /^\s*(\d+) .*\bObject$/m.exec(heap.stdout);
+    assert.ok(objects && Number(objects[1]) >= 5000, `the 5000 session objects are counted:\n${heap.stdout}`);
+    assert.match(heap.stdout, /^#1: SessionStore @\d+ .*retained=/m, 'the store retains the most');
+    assert.match(heap.stdout, /^ {4}retained by: \(root\) .*\.sessionStore → SessionStore @\d+$/m);
+
+    const json = JSON.parse(cli(['heap', b, '--json']).stdout);
+    assert.equal(json.topObjects[0].name, 'SessionStore');
+    assert.ok(json.topObjects[0].retainerPath.some((s: { edge: string }) => s.edge === 'sessionStore'));
+
+    const diff = cli(['heap', 'diff', a, b]);
+    assert.equal(diff.status, 0, diff.stderr);
+    assert.match(diff.stdout, /^\[ Top \d+ constructors by size change \]$/m);
+    assert.match(diff.stdout, /^\s*\+[\d.]+ [KM]iB\s+\+3000\s+3000\s+0\s+Object$/m, `3000 new session objects:\n${diff.stdout}`);
+    assert.match(diff.stdout, /^\+\d+ objects \(\+[\d.]+ [KM]iB\): \d+ new/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
