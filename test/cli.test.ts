@@ -217,3 +217,17 @@ test('heap shows the census, biggest objects and retainer paths; heap diff shows
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('run executes a .ts file directly (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
+  const dir = tempDir();
+  try {
+    const run = cli(['run', '--mode', 'exact', '--out', dir, '--', APP_TS, '0']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'kept 3040\n');
+    const [file] = snapshotsIn(dir);
+    const top = cli(['top', join(dir, file), '--limit', '5']);
+    assert.ok(top.stdout.includes(`${APP_TS}:${lineOf(APP_TS, 'buildCatalog')} (in buildCatalog): `), top.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
