@@ -1,7 +1,7 @@
 import http from 'node:http';
 
 /** Builds many small objects, arrays and strings, keeping a rolling window alive. */
-export function allocationHeavy(rounds = 400_000): number {
+export function allocationHeavy(rounds = 2_000_000): number {
   const window: unknown[] = new Array(10_000);
   let checksum = 0;
   for (let i = 0; i < rounds; i++) {

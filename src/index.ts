@@ -20,3 +20,6 @@ export {
   type TraceMode,
 } from './tracer/tracer.js';
 export * from './model/index.js';
+export { getObjects, type ObjectGroup, type GetObjectsOptions } from './tracer/objects.js';
+export * from './heap/index.js';
+export { SourceMapResolver, type OriginalPosition } from './sourcemap/index.js';
