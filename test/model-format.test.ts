@@ -168,7 +168,7 @@ test('sampling diffs use the variance sum of both sides and are not clamped', ()
   assert.ok(Math.abs(e.sizeLow - 941.2) < 1e-9);
   assert.equal(e.samples, 3);
   assert.equal(e.oldSamples, 5);
-  assert.equal(String(d), 'app.ts:10: size=1000 B (-500 B), count=10 (-5), average=100 B (estimate, ±98 B at 95%, 3 samples, was 5)');
+  assert.equal(String(d), 'app.ts:10: size=1000 B (-500 B), count=10 (-5), average=100 B (estimate, ±98 B at 95%, 3 samples now, 5 before)');
 });
 
 test('constructors reject nonsense with clear errors', () => {

@@ -273,7 +273,7 @@ test('sampling compareTo combines both sides; a freed site keeps the old varianc
   assert.equal(gone.estimate!.samples, 0);
   assert.equal(gone.estimate!.oldSamples, 1);
   assert.equal(added.estimate!.sizeDiffVariance, 25);
-  assert.equal(String(gone), 'gone.ts:3: size=0 B (-500 B), count=0 (-1) (estimate, ±20 B at 95%, 0 samples, was 1)');
+  assert.equal(String(gone), 'gone.ts:3: size=0 B (-500 B), count=0 (-1) (estimate, ±20 B at 95%, 0 samples now, 1 before)');
 });
 
 test('compareTo refuses snapshots of different modes', () => {

@@ -156,7 +156,7 @@ export class Statistic {
  * `tracemalloc.StatisticDiff`: `app.ts:10: size=266 KiB (+266 KiB),
  * count=9743 (+9743), average=28 B`. A site freed since the old snapshot has
  * `size=0 B (-x), count=0 (-n)` and no average. Sampling-mode diffs append
- * ` (estimate, ±3 KiB at 95%, 37 samples, was 12)` where ± bounds the size
+ * ` (estimate, ±3 KiB at 95%, 37 samples now, 12 before)` where ± bounds the size
  * DIFFERENCE.
  */
 export class StatisticDiff {
@@ -231,7 +231,7 @@ export class StatisticDiff {
       `count=${formatInt(this.count)} (${formatInt(this.countDiff, true)})`;
     if (this.count) text += `, average=${formatSize(this.size / this.count, false)}`;
     const e = this.estimate;
-    if (e) text += ` (estimate, ±${formatSize(halfWidth(e.sizeDiffVariance))} at 95%, ${plural(e.samples)}, was ${formatInt(e.oldSamples)})`;
+    if (e) text += ` (estimate, ±${formatSize(halfWidth(e.sizeDiffVariance))} at 95%, ${plural(e.samples)} now, ${formatInt(e.oldSamples)} before)`;
     return text;
   }
 }
