@@ -99,3 +99,25 @@ test('a real snapshot survives dump and load', () => {
     retained.length = 0;
   }
 });
+
+/** Wait for V8's next statistics updates (every 50 ms while the loop turns) until `done`. */
+async function until(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+  return done();
+}
+
+test('exact mode: traced memory follows live allocations, not the older heap', async () => {
+  tracemalloc.start({ mode: 'exact' });
+  // V8's first statistics update sets the baseline (documented).
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(tracemalloc.getTracedMemory().current < 2 ** 20, 'the heap before start() is not traced');
+  allocateMegabytes(5);
+  assert.ok(await until(() => tracemalloc.getTracedMemory().current > 4 * 2 ** 20), 'about 5 MiB traced');
+  retained.length = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  assert.ok(await until(() => tracemalloc.getTracedMemory().current < 2 ** 20), 'freed memory leaves the count');
+  assert.ok(tracemalloc.getTracedMemory().peak > 4 * 2 ** 20, 'the peak remembers');
+  tracemalloc.resetPeak();
+  const { current, peak } = tracemalloc.getTracedMemory();
+  assert.equal(peak, current);
+});

@@ -8,7 +8,8 @@ import { heapObjectId, streamHeapSnapshot, type ChunkSink } from './heap-snapsho
 export class TrackingCapture {
   private readonly session = new InspectorSession();
   // V8 reports live counts and sizes per "fragment" of object ids every 50 ms.
-  // Fragment 0 holds the objects that existed before tracking began.
+  // Fragment 0 holds the objects that existed at the first report, which is
+  // the closest the protocol comes to "before start()".
   private readonly fragmentSizes: number[] = [];
   private traced = 0;
   private peak = 0;

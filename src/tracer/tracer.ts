@@ -194,7 +194,10 @@ function note(state: Active, current: number): void {
  * Live traced memory in bytes and its peak since `start()` or `resetPeak()`.
  * Sampling mode: an estimate from the live samples. Exact mode: V8's own
  * statistics, refreshed every 50 ms while the event loop turns, and exact at
- * each snapshot; a spike shorter than that can be missed by `peak`.
+ * each snapshot; a spike shorter than that can be missed by `peak`, and
+ * objects allocated before the first refresh after `start()` (code that
+ * allocates synchronously right after it) count as older memory until the
+ * next snapshot.
  */
 export function getTracedMemory(): { current: number; peak: number } {
   if (!active) return { current: 0, peak: 0 };
