@@ -12,6 +12,8 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const APP_TS = fileURLToPath(new URL('../../test/fixtures/cli-app.ts', import.meta.url));
 const WAITER_TS = fileURLToPath(new URL('../../test/fixtures/cli-waiter.ts', import.meta.url));
 const NO_COLOR = { NO_COLOR: '1' };
+// As in the tracer's exact-count tests: without the optimising JITs, every allocation is tracked at its site.
+const NODE_EXACT = ['node', '--no-opt', '--no-maglev'];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runNode([CLI, ...args], { env: { ...NO_COLOR, ...env } });
@@ -81,7 +83,7 @@ test('a file that is not a snapshot is a one-line error with exit code 1', () =>
 test('run traces a compiled TypeScript program from its first line; top shows .ts lines with function names', () => {
   const dir = tempDir();
   try {
-    const run = cli(['run', '--mode', 'exact', '--frames', '4', '--out', dir, '--', fixture('cli-app.js'), '0']);
+    const run = cli(['run', '--mode', 'exact', '--frames', '4', '--out', dir, '--', ...NODE_EXACT, fixture('cli-app.js'), '0']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'kept 3040\n', 'the program’s own output passes through');
     const files = snapshotsIn(dir);
@@ -143,7 +145,7 @@ test("run passes the program's failing exit code through", () => {
 test('run writes a snapshot on SIGUSR2 sent to the tracemalloc process; compare diffs it with the exit one', async () => {
   const dir = tempDir();
   try {
-    const child = spawn(process.execPath, [CLI, 'run', '--mode', 'exact', '--out', dir, '--', fixture('cli-waiter.js')], {
+    const child = spawn(process.execPath, [CLI, 'run', '--mode', 'exact', '--out', dir, '--', ...NODE_EXACT, fixture('cli-waiter.js')], {
       env: { ...process.env, ...NO_COLOR },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -218,10 +220,22 @@ test('heap shows the census, biggest objects and retainer paths; heap diff shows
   }
 });
 
-test('run executes a .ts file directly (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
+test('run executes a .ts file (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
   const dir = tempDir();
   try {
-    const run = cli(['run', '--mode', 'exact', '--out', dir, '--', APP_TS, '0']);
+    const run = cli(['run', '--out', dir, '--', APP_TS, '0']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'kept 3040\n');
+    assert.equal(snapshotsIn(dir).length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run executes node with its options and a .ts file (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
+  const dir = tempDir();
+  try {
+    const run = cli(['run', '--mode', 'exact', '--out', dir, '--', ...NODE_EXACT, APP_TS, '0']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'kept 3040\n');
     const [file] = snapshotsIn(dir);

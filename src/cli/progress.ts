@@ -20,7 +20,7 @@ export function progressFor(label: string, total: number, stream: NodeJS.WriteSt
   let shown = false;
   const draw = (text: string) => {
     shown = true;
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const width = Math.max(20, (stream.columns || 80) - 1);
     stream.write(`\r\x1b[K${text.slice(0, width)}`);
   };
   return {

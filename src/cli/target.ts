@@ -89,7 +89,7 @@ export function launchFor(words: readonly string[], preload: string, cwd = proce
   }
   const script = scriptOf(nodeArgs);
   const loaders: string[] = [];
-  if (script && TS_EXTENSIONS.has(extname(script)) && isNodeCommand(command) && command === process.execPath && !nodeStripsTypes()) {
+  if (script && TS_EXTENSIONS.has(extname(script)) && !nodeStripsTypes()) {
     const tsx = findTsx(cwd);
     if (!tsx) {
       throw new UsageError(
