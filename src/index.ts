@@ -23,3 +23,4 @@ export * from './model/index.js';
 export { getObjects, type ObjectGroup, type GetObjectsOptions } from './tracer/objects.js';
 export * from './heap/index.js';
 export { SourceMapResolver, type OriginalPosition } from './sourcemap/index.js';
+export { writeRunSnapshot } from './cli/run-hooks.js';
