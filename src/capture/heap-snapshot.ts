@@ -1,4 +1,5 @@
 import { InspectorSession } from './session.js';
+import { checkSnapshotBudget } from './memory-guard.js';
 
 /** Receives the snapshot JSON text piece by piece, as V8 serialises it. */
 export type ChunkSink = (chunk: string) => void;
@@ -7,8 +8,11 @@ export type ChunkSink = (chunk: string) => void;
  * Stream a heap snapshot of this isolate into `sink`, chunk by chunk, so the
  * whole JSON text never exists in memory at once. V8 runs a full GC first.
  * With `session` the snapshot includes that session's allocation traces.
+ * Throws, without touching the heap, when the snapshot would likely exhaust
+ * memory (see {@link checkSnapshotBudget}).
  */
 export function streamHeapSnapshot(sink: ChunkSink, session?: InspectorSession): void {
+  checkSnapshotBudget();
   const own = session ?? new InspectorSession();
   const unsubscribe = own.on<{ chunk: string }>('HeapProfiler.addHeapSnapshotChunk', (p) => sink(p.chunk));
   try {
