@@ -1,18 +1,28 @@
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { InspectorSession } from './session.js';
 import { checkSnapshotBudget } from './memory-guard.js';
 
 /** Receives the snapshot JSON text piece by piece, as V8 serialises it. */
-export type ChunkSink = (chunk: string) => void;
+export type ChunkSink = (chunk: string | Uint8Array) => void;
+
+// From Node 22 (V8 12) the inspector takes heap snapshots in a later task,
+// so an in-process session cannot answer synchronously.
+const INSPECTOR_SNAPSHOTS_ARE_SYNC = Number(process.versions.node.split('.')[0]) < 22;
+const FILE_CHUNK = 8 * 1024 * 1024;
 
 /**
  * Stream a heap snapshot of this isolate into `sink`, chunk by chunk, so the
  * whole JSON text never exists in memory at once. V8 runs a full GC first.
- * With `session` the snapshot includes that session's allocation traces.
+ * While allocation tracking is on, the snapshot includes the traces.
  * Throws, without touching the heap, when the snapshot would likely exhaust
  * memory (see {@link checkSnapshotBudget}).
  */
 export function streamHeapSnapshot(sink: ChunkSink, session?: InspectorSession): void {
   checkSnapshotBudget();
+  if (!INSPECTOR_SNAPSHOTS_ARE_SYNC) return snapshotThroughFile(sink);
   const own = session ?? new InspectorSession();
   const unsubscribe = own.on<{ chunk: string }>('HeapProfiler.addHeapSnapshotChunk', (p) => sink(p.chunk));
   try {
@@ -53,5 +63,31 @@ export function heapObjectId(session: InspectorSession, value: unknown): number 
     } catch {
       // Releasing is best effort; the group dies with the session anyway.
     }
+  }
+}
+
+/**
+ * `v8.writeHeapSnapshot` is synchronous on every Node version and includes
+ * allocation traces; the file lives in a private folder (it holds every
+ * string of the heap) only until it has been read.
+ */
+function snapshotThroughFile(sink: ChunkSink): void {
+  const dir = mkdtempSync(join(tmpdir(), 'tracemalloc-'));
+  try {
+    const file = writeHeapSnapshot(join(dir, 'snapshot.heapsnapshot'));
+    const fd = openSync(file, 'r');
+    try {
+      // A fresh buffer per chunk: the sink may keep a view of the last one.
+      for (;;) {
+        const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+        const n = readSync(fd, buffer);
+        if (n === 0) break;
+        sink(buffer.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
