@@ -10,3 +10,5 @@ export { type Growth, GROWTH_RULE, measureGrowth } from './growth.js';
 export { type RetainerCluster, type RetainerStep } from './retainers.js';
 export { formatFinding, formatLeakReport } from './format.js';
 export { runLeakScenario } from './scenario.js';
+export { assertNoLeak, leakMatchers, type LeakAssertionError, type MatcherResult } from './assert.js';
+export { limitMemory, parseByteLimit, type LimitMemoryOptions, type MemoryUsage } from './limit.js';
