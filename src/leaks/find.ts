@@ -1,6 +1,6 @@
 import { TrackingCapture } from '../capture/tracking.js';
 import { watchIdle } from '../capture/idle.js';
-import { InspectorSession } from '../capture/session.js';
+import { streamHeapSnapshot } from '../capture/heap-snapshot.js';
 import { HeapSnapshotParser, type HeapSnapshot } from '../heap/index.js';
 import type { Traceback } from '../model/index.js';
 import { SourceMapResolver } from '../sourcemap/index.js';
@@ -9,7 +9,7 @@ import { isTracing, start, stop, takeSnapshot } from '../tracer/tracer.js';
 import { measureGrowth, type Growth } from './growth.js';
 import { resolveLeakOptions, type FindLeaksOptions, type ResolvedLeakOptions } from './options.js';
 import { clusterRetainers, pickSample, type RetainerCluster } from './retainers.js';
-import { SiteSeries } from './series.js';
+import { SiteSeries, siteKey } from './series.js';
 import { IdSet, TraceMemo } from './sites.js';
 
 /** The code under test: one iteration of the suspected leak (sync or async). */
@@ -17,7 +17,11 @@ export type LeakScenario = (iteration: number) => unknown;
 
 /** One allocation site whose live objects grow steadily with the iterations. */
 export interface LeakFinding {
-  /** Where the objects are allocated, oldest frame first, in source-mapped lines. */
+  /**
+   * Where the objects are allocated, oldest frame first, in source-mapped
+   * lines. A site is the most recent frame; when several stacks reach it,
+   * this is the one holding the most live objects.
+   */
   traceback: Traceback;
   /** Least-squares growth of the site's live objects per iteration. */
   objectsPerIteration: number;
@@ -205,12 +209,14 @@ function liveBySite(heap: HeapSnapshot, traces: Int32Array, builder: TracebackBu
 /** Fills in the leaked objects of a finding: those new since the warm-up, still alive at the end. */
 function explain(finding: LeakFinding, heap: HeapSnapshot, traces: Int32Array, siteOf: Map<number, Traceback | null>, old: IdSet, sample: number): void {
   const code = heap.nodeTypeIds.code;
+  const site = siteKey(finding.traceback);
   const leaked: number[] = [];
   const byClass = new Map<string, { count: number; size: number }>();
   for (let k = 0; k < heap.nodeCount; k++) {
     const traceId = traces[k];
     if (traceId === 0 || heap.nodeTypeId(k) === code || old.has(heap.nodeId(k))) continue;
-    if (siteOf.get(traceId)?.key !== finding.traceback.key) continue;
+    const traceback = siteOf.get(traceId);
+    if (!traceback || siteKey(traceback) !== site) continue;
     leaked.push(k);
     finding.leakedBytes += heap.selfSize(k);
     const name = heap.className(k).trim();
@@ -225,14 +231,14 @@ function explain(finding: LeakFinding, heap: HeapSnapshot, traces: Int32Array, s
 }
 
 async function findSampled(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Found> {
-  const gc = new InspectorSession();
   const series = new SiteSeries();
   try {
     start({ mode: 'sampling', frames: o.frames, samplingInterval: o.samplingInterval });
     await warmUp(fn, o);
     const measure = () => {
-      // Sampled objects stay in the profile until a GC frees them.
-      gc.post('HeapProfiler.collectGarbage');
+      // Sampled objects stay in the profile until a GC frees them. The protocol's
+      // collectGarbage answers asynchronously; a discarded heap snapshot GCs synchronously.
+      streamHeapSnapshot(() => {});
       series.add(takeSnapshot().traces.map((t) => ({ traceback: t.traceback, count: t.count, size: t.size })));
     };
     measure();
@@ -242,7 +248,6 @@ async function findSampled(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Fo
     }
   } finally {
     stop();
-    gc.disconnect();
   }
   const findings: LeakFinding[] = [];
   for (const { traceback, counts, sizes } of series.entries()) {
