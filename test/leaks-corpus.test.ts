@@ -18,7 +18,7 @@ interface ChildFinding {
 const LEAKY: Record<string, { fn: string; perIteration: number; path: RegExp }> = {
   'leak-map-cache': { fn: 'cacheSession', perIteration: 200, path: /sessionCache \(Map\) → \[entries\] \(Session\)/ },
   'leak-listeners': { fn: 'handleRequest', perIteration: 50, path: /bus \(EventEmitter\) → _events .* \(function onConfigChange\)/ },
-  'leak-interval': { fn: 'startPolling', perIteration: 20, path: /\(TimersList\).*\(Timeout\).* → _onTimeout \(function\)/ },
+  'leak-interval': { fn: 'startPolling', perIteration: 20, path: /timerListMap \(Object\) → \[\] \(TimersList\) → _idle(Next|Prev) \(Timeout\)/ },
   'leak-promises': { fn: 'waitForReply', perIteration: 100, path: /pending \(Array\) → \[\] \(Promise\)/ },
   'leak-global': { fn: 'audit', perIteration: 200, path: /^\(global\) → auditLog \(Array\) → \[\] \(Object\)$/ },
 };

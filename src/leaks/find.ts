@@ -117,6 +117,8 @@ async function findExact(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Foun
     series.add(liveBySite(heap, traces, builder, siteOf));
     for (let i = 0; i < o.iterations; i++) {
       await fn(o.warmup + i);
+      // Let the previous snapshot go before parsing the next: one at a time in memory.
+      heap = traces = null as never;
       heap = exactSnapshot(tracking);
       traces = memo.traces(heap);
       series.add(liveBySite(heap, traces, builder, siteOf));
