@@ -24,3 +24,4 @@ export { getObjects, type ObjectGroup, type GetObjectsOptions } from './tracer/o
 export * from './heap/index.js';
 export { SourceMapResolver, type OriginalPosition } from './sourcemap/index.js';
 export { writeRunSnapshot } from './cli/run-hooks.js';
+export * from './leaks/index.js';
