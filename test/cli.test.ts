@@ -245,3 +245,19 @@ test('run executes node with its options and a .ts file (tsx on Node < 22.18, ty
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('leaks reports a growing site with its holder and exits 1; a quiet scenario exits 0', () => {
+  const leaky = cli(['leaks', '--iterations', '4', '--warmup', '1', '--', fixture('leak-global.js')]);
+  assert.equal(leaky.status, 1, leaky.stderr);
+  assert.match(leaky.stdout, /1 leaking site/);
+  assert.match(leaky.stdout, /leak-global\.ts:\d+ in audit\(\): \+200 objects/);
+  assert.match(leaky.stdout, /\(global\) → auditLog \(Array\)/);
+
+  const quiet = cli(['leaks', '--iterations', '4', '--warmup', '1', '--', fixture('leak-garbage.js')]);
+  assert.equal(quiet.status, 0, quiet.stdout + quiet.stderr);
+  assert.match(quiet.stdout, /no allocation site grew steadily/);
+
+  const missing = cli(['leaks', '--', 'no-such-scenario.js']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^tracemalloc: no such scenario module: no-such-scenario\.js/);
+});

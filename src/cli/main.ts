@@ -10,6 +10,7 @@ import { registerTop } from './top.js';
 import { registerRun } from './run.js';
 import { registerHeap } from './heap.js';
 import { registerReport } from './report.js';
+import { registerLeaks } from './leaks.js';
 
 function program(): Command {
   const root = new Command('tracemalloc')
@@ -26,6 +27,7 @@ function program(): Command {
   registerTop(root);
   registerHeap(root);
   registerReport(root);
+  registerLeaks(root);
   root.addHelpText(
     'after',
     '\nExamples:\n  tracemalloc run --out prof -- app.js\n  tracemalloc top prof/tracemalloc-1234-exit.snap\n  tracemalloc report prof/tracemalloc-1234-exit.snap --html report.html\n',
