@@ -1,11 +1,13 @@
 import { TrackingCapture } from '../capture/tracking.js';
 import { watchIdle } from '../capture/idle.js';
 import { streamHeapSnapshot } from '../capture/heap-snapshot.js';
-import { HeapSnapshotParser, type HeapSnapshot } from '../heap/index.js';
+import type { HeapSnapshot } from '../heap/index.js';
 import type { Traceback } from '../model/index.js';
 import { SourceMapResolver } from '../sourcemap/index.js';
 import { TracebackBuilder, filenameOf, isInternalFrame, isLibraryFrame, type RawFrame } from '../tracer/frames.js';
 import { isTracing, start, stop, takeSnapshot } from '../tracer/tracer.js';
+import { siteFrames } from '../tracer/from-heap.js';
+import { liveHeap } from '../tracer/live-heap.js';
 import { measureGrowth, type Growth } from './growth.js';
 import { resolveLeakOptions, type FindLeaksOptions, type ResolvedLeakOptions } from './options.js';
 import { clusterRetainers, pickSample, type RetainerCluster } from './retainers.js';
@@ -110,7 +112,7 @@ async function findExact(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Foun
   const memo = new TraceMemo();
   try {
     await warmUp(fn, o);
-    let heap = exactSnapshot(tracking);
+    let heap = liveHeap(tracking);
     let traces = memo.traces(heap);
     // Node ids are not allocated in order (native objects use addresses), so keep the set.
     const old = new IdSet(heap);
@@ -119,7 +121,7 @@ async function findExact(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Foun
       await fn(o.warmup + i);
       // Let the previous snapshot go before parsing the next: one at a time in memory.
       heap = traces = null as never;
-      heap = exactSnapshot(tracking);
+      heap = liveHeap(tracking);
       traces = memo.traces(heap);
       series.add(liveBySite(heap, traces, builder, siteOf));
     }
@@ -158,17 +160,10 @@ function sortFindings(findings: LeakFinding[]): LeakFinding[] {
   return findings.sort((a, b) => b.bytesPerIteration - a.bytesPerIteration || b.objectsPerIteration - a.objectsPerIteration);
 }
 
-function exactSnapshot(tracking: TrackingCapture): HeapSnapshot {
-  const parser = new HeapSnapshotParser();
-  tracking.snapshot((chunk) => parser.write(chunk));
-  return parser.end();
-}
-
 function siteFor(heap: HeapSnapshot, traceId: number, builder: TracebackBuilder, siteOf: Map<number, Traceback | null>): Traceback | null {
   let site = siteOf.get(traceId);
   if (site === undefined) {
-    const frames = heap.allocationFrames(traceId).map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
-    site = builder.build(innerFrames(frames));
+    site = builder.build(innerFrames(siteFrames(heap, traceId)));
     siteOf.set(traceId, site);
   }
   return site;

@@ -11,6 +11,11 @@ export interface AllocationSource {
   allocationFrames(traceNodeId: number): ReadonlyArray<{ functionName: string; scriptName: string; line: number; column: number }>;
 }
 
+/** The allocation stack of a trace node, as raw frames for {@link TracebackBuilder}. */
+export function siteFrames(source: Pick<AllocationSource, 'allocationFrames'>, site: number): RawFrame[] {
+  return source.allocationFrames(site).map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
+}
+
 /**
  * Exact traces: every live object that V8 tagged with an allocation stack,
  * counted per stack. Objects allocated before tracking have no tag and are
@@ -35,10 +40,7 @@ export function tracesFromHeap(source: AllocationSource, builder: TracebackBuild
   const merged = new Map<object, { count: number; size: number }>();
   let total = 0;
   for (const [site, acc] of perSite) {
-    const frames: RawFrame[] = source
-      .allocationFrames(site)
-      .map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
-    const traceback = builder.build(frames);
+    const traceback = builder.build(siteFrames(source, site));
     if (!traceback) continue;
     total += acc.size;
     const into = merged.get(traceback);

@@ -1,5 +1,5 @@
-import { streamHeapSnapshot } from '../capture/heap-snapshot.js';
-import { HeapSnapshotParser, census, preview, NO_DISTANCE, type HeapSnapshot } from '../heap/index.js';
+import { census, preview, NO_DISTANCE, type HeapSnapshot } from '../heap/index.js';
+import { liveHeap } from './live-heap.js';
 
 /** One constructor or type in {@link getObjects}' census. */
 export interface ObjectGroup {
@@ -31,9 +31,7 @@ export interface GetObjectsOptions {
  * needs no `start()`.
  */
 export function getObjects(options: GetObjectsOptions = {}): { groups: ObjectGroup[]; totalCount: number; totalSize: number } {
-  const parser = new HeapSnapshotParser();
-  streamHeapSnapshot((chunk) => parser.write(chunk));
-  const heap = parser.end();
+  const heap = liveHeap();
   const result = census(heap, { top: 0, duplicates: 0, retained: options.retained ?? true });
   const groups = result.groups.slice(0, options.top ?? 20);
   const samples = samplesByClass(heap, new Set(groups.map((g) => g.name)), options.previews ?? 3);

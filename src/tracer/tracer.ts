@@ -2,11 +2,11 @@ import { Snapshot, Traceback } from '../model/index.js';
 import { SamplingCapture } from '../capture/sampling.js';
 import { TrackingCapture } from '../capture/tracking.js';
 import { watchIdle } from '../capture/idle.js';
-import { HeapSnapshotParser } from '../heap/index.js';
+import { liveHeap } from './live-heap.js';
 import { SourceMapResolver } from '../sourcemap/index.js';
 import { TracebackBuilder, type FramePolicy } from './frames.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
-import { tracesFromHeap, type AllocationSource } from './from-heap.js';
+import { siteFrames, tracesFromHeap } from './from-heap.js';
 
 /** How allocations are captured. */
 export type TraceMode = 'sampling' | 'exact';
@@ -164,7 +164,7 @@ export function takeSnapshot(): Snapshot {
   const builder = new TracebackBuilder(state.policy);
   let result;
   if (state.tracking) {
-    result = tracesFromHeap(heapWithTraces(state.tracking), builder);
+    result = tracesFromHeap(liveHeap(state.tracking), builder);
     state.tracking.observe(result.total);
   } else {
     result = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder);
@@ -177,12 +177,6 @@ export function takeSnapshot(): Snapshot {
     pid: process.pid,
     nodeVersion: process.version,
   });
-}
-
-function heapWithTraces(tracking: TrackingCapture): AllocationSource {
-  const parser = new HeapSnapshotParser();
-  tracking.snapshot((chunk) => parser.write(chunk));
-  return parser.end();
 }
 
 function note(state: Active, current: number): void {
@@ -246,15 +240,12 @@ export function getObjectTraceback(value: unknown): Traceback | null {
   if (!state.tracking) return null;
   const id = state.tracking.objectId(value);
   if (id === null) return null;
-  const parser = new HeapSnapshotParser();
-  state.tracking.snapshot((chunk) => parser.write(chunk));
-  const heap = parser.end();
+  const heap = liveHeap(state.tracking);
   const node = heap.findNodeById(id);
   if (node === -1) return null;
   const site = heap.nodeTraceNodeId(node);
   if (site === 0) return null;
-  const frames = heap.allocationFrames(site).map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
-  return new TracebackBuilder(state.policy).build(frames);
+  return new TracebackBuilder(state.policy).build(siteFrames(heap, site));
 }
 
 /** Run `hook` just before tracing ends at process exit (used by `tracemalloc/start`). */
