@@ -16,7 +16,9 @@ export {
   getTracemallocMemory,
   getObjectTraceback,
   DEFAULT_SAMPLING_INTERVAL,
+  DEFAULT_LINE_SAMPLE_EVERY,
   type StartOptions,
+  type LineOptions,
   type TraceMode,
 } from './tracer/tracer.js';
 export * from './model/index.js';

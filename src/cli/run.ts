@@ -19,6 +19,8 @@ interface RunOptions {
   out: string;
   every?: number;
   signal: string;
+  lines?: boolean;
+  lineSampleEvery?: number;
 }
 
 // Signals with another meaning to Node or to the shell, which cannot ask for a snapshot.
@@ -52,6 +54,8 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--mode <mode>', 'exact: every live object (slow); sampling: estimates with error bounds (cheap)').argParser(oneOf(['exact', 'sampling'] as const)).default('sampling'))
     .addOption(new Option('--frames <n>', 'frames kept per traceback (1-128)').argParser(integerIn(1, 128)).default(16))
     .addOption(new Option('--interval <bytes>', 'sampling mode: mean bytes between samples').argParser(integerIn(1, 2 ** 30)))
+    .addOption(new Option('--lines', "line mode: the allocating line of the program's own code (instrumented as it loads; see docs/lines.md)"))
+    .addOption(new Option('--line-sample-every <n>', 'line mode: mean allocations between two samples').argParser(integerIn(1, 2 ** 30)))
     .addOption(new Option('--out <dir>', 'folder for snapshots (created if missing)').default('.'))
     .addOption(new Option('--every <seconds>', 'also write a snapshot every N seconds').argParser(seconds))
     .addOption(new Option('--signal <name>', "signal that writes a snapshot, or 'none'").argParser(signalName).default('SIGUSR2'))
@@ -60,6 +64,9 @@ export function registerRun(program: Command): void {
     .action(async (words: string[], options: RunOptions) => {
       if (options.interval !== undefined && options.mode !== 'sampling') {
         throw new UsageError('--interval only applies to --mode sampling; drop it or use sampling mode');
+      }
+      if (options.lineSampleEvery !== undefined && !options.lines) {
+        throw new UsageError('--line-sample-every only applies with --lines');
       }
       process.exitCode = await run(words, options);
     });
@@ -93,6 +100,10 @@ async function run(words: string[], options: RunOptions): Promise<number> {
   };
   if (options.interval !== undefined) env.NODE_TRACEMALLOC_INTERVAL = String(options.interval);
   else delete env.NODE_TRACEMALLOC_INTERVAL;
+  if (options.lines) env.NODE_TRACEMALLOC_LINES = '1';
+  else delete env.NODE_TRACEMALLOC_LINES;
+  if (options.lineSampleEvery !== undefined) env.NODE_TRACEMALLOC_LINES_EVERY = String(options.lineSampleEvery);
+  else delete env.NODE_TRACEMALLOC_LINES_EVERY;
 
   const child = spawn(launch.command, launch.args, { stdio: 'inherit', env });
   const style = styleFor(process.stderr);

@@ -98,6 +98,7 @@ export function launchFor(words: readonly string[], preload: string, cwd = proce
     }
     loaders.push('--import', pathToFileURL(tsx).href);
   }
-  // The preload comes first so that tracing starts before anything else loads.
-  return { command, args: ['--import', preload, ...loaders, ...nodeArgs], script };
+  // The TypeScript loader comes first: line mode's hooks, installed by the
+  // preload, must see the JavaScript it produces. Tracing still starts before the program.
+  return { command, args: [...loaders, '--import', preload, ...nodeArgs], script };
 }

@@ -11,7 +11,7 @@ export type { HeapSnapshotMeta } from './meta.js';
 export type { SnapshotData, TraceTreeData } from './data.js';
 export type { AllocationFrame } from './traces.js';
 export type { DominatorTree } from './dominators.js';
-export type { RetainerIndex } from './retainers.js';
+export { NON_ESSENTIAL, type RetainerIndex } from './retainers.js';
 export type { IdIndex } from './id-index.js';
 export { NO_DISTANCE, SYSTEM_DISTANCE_BASE } from './distances.js';
 export { census, type Census, type CensusGroup, type CensusObject, type CensusOptions, type DuplicatedString } from './census.js';

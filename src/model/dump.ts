@@ -24,8 +24,8 @@ export const DUMP_VERSION = 1;
 /** Refuse to inflate more than this: a gzip bomb must not take the process down. */
 const MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
-/** A frame in a dump: `[filename, lineno, column, functionName]`. */
-export type DumpFrame = [filename: string, lineno: number, column: number, functionName: string];
+/** A frame in a dump: `[filename, lineno, column, functionName]`, plus `1` when the line is the allocating or calling line (line mode). */
+export type DumpFrame = [filename: string, lineno: number, column: number, functionName: string, atLine?: 1];
 /** A traceback in a dump: `[totalFrames or null, frameIndex...]`, frames oldest first. */
 export type DumpTraceback = [totalFrames: number | null, ...frames: number[]];
 /**
@@ -62,11 +62,11 @@ export function encodeSnapshot(parts: SnapshotParts): DumpDocument {
   const tracebackIndex = new Map<Traceback, number>();
   const tracebackByContent = new Map<string, number>();
   const frameId = (f: Frame): number => {
-    // All four fields identify a frame here (Frame.key is Python's coarser equality).
-    const k = `${f.key}\0${f.column}\0${f.functionName}`;
+    // Every field identifies a frame here (Frame.key is Python's coarser equality).
+    const k = `${f.key}\0${f.column}\0${f.functionName}\0${f.atLine ? 1 : 0}`;
     let id = frameIndex.get(k);
     if (id === undefined) {
-      id = frames.push([f.filename, f.lineno, f.column, f.functionName]) - 1;
+      id = frames.push(f.atLine ? [f.filename, f.lineno, f.column, f.functionName, 1] : [f.filename, f.lineno, f.column, f.functionName]) - 1;
       frameIndex.set(k, id);
     }
     return id;
@@ -141,9 +141,11 @@ export function decodeSnapshot(doc: unknown): SnapshotParts {
 
   const frames = arrayField(d, 'frames').map((raw, i) =>
     entry(`frames[${i}]`, () => {
-      if (!Array.isArray(raw) || raw.length !== 4) throw new Error('expected [filename, lineno, column, functionName]');
+      if (!Array.isArray(raw) || raw.length < 4 || raw.length > 5 || (raw.length === 5 && raw[4] !== 1)) {
+        throw new Error('expected [filename, lineno, column, functionName] or [..., 1]');
+      }
       const [filename, lineno, column, functionName] = raw as unknown[];
-      return new Frame(filename as string, lineno as number, column as number, functionName as string);
+      return new Frame(filename as string, lineno as number, column as number, functionName as string, raw.length === 5);
     }),
   );
   const tracebacks = arrayField(d, 'tracebacks').map((raw, i) =>

@@ -48,6 +48,11 @@ export class Frame {
   /** Function name; `''` for anonymous functions and unknown frames. */
   readonly functionName: string;
   /**
+   * True when `lineno` is the line that allocated or called (line mode,
+   * `start({ lines: true })`); false when it is V8's function start.
+   */
+  readonly atLine: boolean;
+  /**
    * Grouping key: equal for frames Python would consider equal, i.e. same
    * `(filename, lineno)`. Stable across processes (a plain string).
    */
@@ -58,8 +63,9 @@ export class Frame {
    * @param lineno - 1-based line number, 0 when unknown
    * @param column - 1-based column number, 0 when unknown
    * @param functionName - name of the function, `''` when unknown
+   * @param atLine - `lineno` is the allocating or calling line, not the function's start
    */
-  constructor(filename: string, lineno: number, column = 0, functionName = '') {
+  constructor(filename: string, lineno: number, column = 0, functionName = '', atLine = false) {
     if (typeof filename !== 'string') throw new TypeError(`Frame filename must be a string, not ${typeof filename}`);
     if (!Number.isInteger(lineno) || lineno < 0) throw new TypeError(`Frame lineno must be an integer >= 0, not ${String(lineno)}`);
     if (!Number.isInteger(column) || column < 0) throw new TypeError(`Frame column must be an integer >= 0, not ${String(column)}`);
@@ -68,6 +74,7 @@ export class Frame {
     this.lineno = lineno;
     this.column = column;
     this.functionName = functionName;
+    this.atLine = atLine === true;
     // Length prefix keeps the key unambiguous whatever characters the name holds.
     this.key = `${lineno}:${filename.length}:${filename}`;
     Object.freeze(this);
@@ -89,16 +96,20 @@ export class Frame {
   }
 
   /** Python-style representation, with the extra fields we know. */
-  toJSON(): { filename: string; lineno: number; column: number; functionName: string } {
-    return { filename: this.filename, lineno: this.lineno, column: this.column, functionName: this.functionName };
+  toJSON(): { filename: string; lineno: number; column: number; functionName: string; atLine?: true } {
+    const json = { filename: this.filename, lineno: this.lineno, column: this.column, functionName: this.functionName };
+    return this.atLine ? { ...json, atLine: true } : json;
   }
 }
 
 /**
  * `file:line (in fn)`, for reports that want the function beside the
  * location (V8 lines are function starts): `app.ts:10 (in makeGlobals)`.
- * Frames without a function name print as `String(frame)`.
+ * Frames without a function name print as `String(frame)`. With
+ * `markFunctionStarts` (snapshots of line mode, which mix both kinds), a
+ * frame at its function's start says so: `lib.js:3 (function start of parse)`.
  */
-export function formatFrameWithFunction(frame: Frame): string {
+export function formatFrameWithFunction(frame: Frame, markFunctionStarts = false): string {
+  if (markFunctionStarts && !frame.atLine) return `${frame} (function start${frame.functionName ? ` of ${frame.functionName}` : ''})`;
   return frame.functionName ? `${frame} (in ${frame.functionName})` : String(frame);
 }

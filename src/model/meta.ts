@@ -13,6 +13,8 @@ export interface SnapshotMeta {
   mode: SnapshotMode;
   /** Sampling mode: V8's mean sampling interval in bytes. */
   samplingInterval?: number;
+  /** Line mode: mean allocations between two line samples (absent without line mode). */
+  lineSampleEvery?: number;
   /** When the snapshot was taken, ms since the Unix epoch. */
   timestamp: number;
   /** Process id of the traced process. */
@@ -37,6 +39,12 @@ export function normalizeMeta(meta: unknown): Readonly<SnapshotMeta> {
       throw new TypeError('snapshot meta.samplingInterval must be a positive number');
     }
     out.samplingInterval = m.samplingInterval;
+  }
+  if (m.lineSampleEvery !== undefined) {
+    if (typeof m.lineSampleEvery !== 'number' || !Number.isInteger(m.lineSampleEvery) || m.lineSampleEvery < 1) {
+      throw new TypeError('snapshot meta.lineSampleEvery must be an integer >= 1');
+    }
+    out.lineSampleEvery = m.lineSampleEvery;
   }
   if (m.pid !== undefined) {
     if (typeof m.pid !== 'number' || !Number.isInteger(m.pid) || m.pid < 0) throw new TypeError('snapshot meta.pid must be an integer >= 0');

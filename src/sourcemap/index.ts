@@ -1,1 +1,1 @@
-export { SourceMapResolver, type OriginalPosition } from './resolver.js';
+export { SourceMapResolver, sourceMapOf, type OriginalPosition } from './resolver.js';

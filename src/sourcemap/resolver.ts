@@ -27,6 +27,17 @@ const MAPPING_URL = /\/[/*][#@]\s*sourceMappingURL=([^\s*'"]+)\s*(?:\*\/\s*)?$/;
  */
 export class SourceMapResolver {
   private readonly maps = new Map<string, TraceMap | null>();
+  // Maps handed over in memory (line mode's instrumented modules), parsed on first use.
+  private readonly given = new Map<string, string>();
+
+  /**
+   * Use `mapJson` for `filename` from now on, instead of looking for a map:
+   * the code that runs under that name is not the file on disk.
+   */
+  register(filename: string, mapJson: string): void {
+    this.given.set(filename, mapJson);
+    this.maps.delete(filename);
+  }
 
   /** The original position, or null when there is no map or no mapping. */
   map(filename: string, line: number, column: number): OriginalPosition | null {
@@ -47,7 +58,8 @@ export class SourceMapResolver {
   private load(filename: string): TraceMap | null {
     let traceMap = this.maps.get(filename);
     if (traceMap === undefined) {
-      traceMap = fromNodeCache(filename) ?? fromDisk(filename);
+      const given = this.given.get(filename);
+      traceMap = given !== undefined ? parseMap(given, pathToFileURL(filename).href) : (fromNodeCache(filename) ?? fromDisk(filename));
       this.maps.set(filename, traceMap);
     }
     return traceMap;
@@ -72,20 +84,45 @@ function readSmall(path: string): string | null {
   }
 }
 
+function parseMap(text: string, url: string): TraceMap | null {
+  try {
+    return new TraceMap(text, url);
+  } catch {
+    // A corrupt map must not cost the user their profile: keep generated positions.
+    return null;
+  }
+}
+
 function fromDisk(filename: string): TraceMap | null {
   const code = readSmall(filename);
   if (code === null) return null;
-  // The comment sits on the last non-empty lines; scan only the tail.
-  const tail = code.slice(-4096).trimEnd().split('\n').slice(-3).reverse();
-  let url: string | null = null;
-  for (const line of tail) {
-    const m = MAPPING_URL.exec(line.trim());
-    if (m) {
-      url = m[1];
-      break;
-    }
-  }
+  const found = sourceMapOf(code, filename);
+  return found && parseMap(found.text, pathToFileURL(found.path).href);
+}
+
+/**
+ * The source map that `code` (the contents of `filename`) points to with a
+ * `sourceMappingURL` comment: inline, or a file beside it. Null when there is
+ * none or it cannot be read.
+ */
+export function sourceMapOf(code: string, filename: string): { text: string; path: string } | null {
+  // The comment sits on one of the last lines; an inline map can make that line long.
+  const at = code.lastIndexOf('sourceMappingURL=');
+  if (at === -1) return null;
+  const start = code.lastIndexOf('\n', at) + 1;
+  const end = code.indexOf('\n', at);
+  if (end !== -1 && code.slice(end).split('\n').filter((l) => l.trim() !== '').length > 2) return null;
+  const m = MAPPING_URL.exec(code.slice(start, end === -1 ? code.length : end).trim());
+  const url = m ? m[1] : null;
   if (!url) return null;
+  try {
+    return readMapUrl(url, filename);
+  } catch {
+    return null; // malformed percent-encoding and the like
+  }
+}
+
+function readMapUrl(url: string, filename: string): { text: string; path: string } | null {
   let text: string | null;
   let mapPath = filename;
   if (url.startsWith('data:')) {
@@ -97,11 +134,5 @@ function fromDisk(filename: string): TraceMap | null {
     mapPath = url.startsWith('file://') ? fileURLToPath(url) : resolve(dirname(filename), decodeURIComponent(url));
     text = readSmall(mapPath);
   }
-  if (text === null) return null;
-  try {
-    return new TraceMap(text, pathToFileURL(mapPath).href);
-  } catch {
-    // A corrupt map must not cost the user their profile: keep generated positions.
-    return null;
-  }
+  return text === null ? null : { text, path: mapPath };
 }

@@ -9,6 +9,10 @@ export interface RawFrame {
   url: string;
   line: number;
   column: number;
+  /** The position is the allocating or calling line (line mode), not the function's start. */
+  atLine?: boolean;
+  /** The position is already in original source: do not source-map it again. */
+  original?: boolean;
 }
 
 /** How raw V8 stacks become tracemalloc tracebacks. */
@@ -112,20 +116,21 @@ export class TracebackBuilder {
   }
 
   private frame(filename: string, raw: RawFrame): Frame {
-    const key = `${filename}\0${raw.line}\0${raw.column}\0${raw.functionName}`;
+    const key = `${filename}\0${raw.line}\0${raw.column}\0${raw.functionName}\0${raw.atLine ? 1 : 0}${raw.original ? 1 : 0}`;
     let frame = this.frames.get(key);
     if (!frame) {
-      const original = this.policy.sourceMaps?.map(filename, raw.line, raw.column);
+      const original = raw.original ? null : this.policy.sourceMaps?.map(filename, raw.line, raw.column);
+      const atLine = raw.atLine === true;
       frame = original
-        ? new Frame(original.filename, original.line, original.column, raw.functionName)
-        : new Frame(filename, raw.line, raw.column, raw.functionName);
+        ? new Frame(original.filename, original.line, original.column, raw.functionName, atLine)
+        : new Frame(filename, raw.line, raw.column, raw.functionName, atLine);
       this.frames.set(key, frame);
     }
     return frame;
   }
 
   private keyOf(frame: Frame): string {
-    return `${frame.filename}\0${frame.lineno}\0${frame.column}\0${frame.functionName}`;
+    return `${frame.filename}\0${frame.lineno}\0${frame.column}\0${frame.functionName}\0${frame.atLine ? 1 : 0}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Snapshot, Traceback } from '../model/index.js';
+import { Snapshot, Traceback, type Trace } from '../model/index.js';
 import { SamplingCapture } from '../capture/sampling.js';
 import { TrackingCapture } from '../capture/tracking.js';
 import { watchIdle } from '../capture/idle.js';
@@ -7,6 +7,10 @@ import { SourceMapResolver } from '../sourcemap/index.js';
 import { TracebackBuilder, type FramePolicy } from './frames.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
 import { siteFrames, tracesFromHeap } from './from-heap.js';
+import { tracesWithLines } from './from-lines.js';
+import { installLineHooks, type LineFilesOptions } from '../lines/install.js';
+import { lineFiles, liveLineSamples, setLineDepth, startLineRecording, stopLineRecording } from '../lines/recorder.js';
+import { sizeObjects } from '../lines/sizes.js';
 
 /** How allocations are captured. */
 export type TraceMode = 'sampling' | 'exact';
@@ -28,7 +32,25 @@ export interface StartOptions {
   internalFrames?: boolean;
   /** Report frames at original source positions through source maps. Default true. */
   sourceMaps?: boolean;
+  /**
+   * Line mode: report the allocating line (and each caller's calling line)
+   * for the user's own code, which is instrumented as it loads; see
+   * docs/lines.md. Modules loaded before `start()` stay at function level, so
+   * turn it on from the first line (`tracemalloc run --lines`, or
+   * `NODE_TRACEMALLOC_LINES=1 node --import tracemalloc/start`).
+   * Each snapshot then also takes a heap snapshot to size the sampled objects.
+   */
+  lines?: boolean | LineOptions;
 }
+
+/** Options of line mode. */
+export interface LineOptions extends LineFilesOptions {
+  /** Mean allocations between two sampled ones (1 samples every allocation). Default {@link DEFAULT_LINE_SAMPLE_EVERY}. */
+  sampleEvery?: number;
+}
+
+/** Default of {@link LineOptions.sampleEvery}, chosen by `bench/overhead` (see README). */
+export const DEFAULT_LINE_SAMPLE_EVERY = 64;
 
 /**
  * Default sampling interval in bytes, chosen by `bench/overhead` (see README):
@@ -48,6 +70,8 @@ interface Active {
   peak: number;
   current: number;
   stopIdleWatch: () => void;
+  /** Line mode's mean allocations between samples; null without line mode. */
+  lineEvery: number | null;
 }
 
 let active: Active | null = null;
@@ -83,6 +107,20 @@ function onProcessExit(): void {
   stop();
 }
 
+function checkLines(lines: unknown): LineOptions | null {
+  if (lines === undefined || lines === false) return null;
+  if (lines === true) return {};
+  if (typeof lines !== 'object' || lines === null) throw new TypeError(`tracemalloc: lines must be a boolean or an options object, got ${String(lines)}`);
+  const every = (lines as LineOptions).sampleEvery;
+  if (every !== undefined && (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > 2 ** 30)) {
+    throw new RangeError(`tracemalloc: lines.sampleEvery must be a whole number from 1 to 2^30, got ${String(every)}`);
+  }
+  return lines as LineOptions;
+}
+
+// Callers captured per line sample: the frames kept plus some for internals dropped on the way.
+const lineDepth = (limit: number): number => (limit === 1 ? 1 : Math.min(limit + 4, STACK_DEPTH));
+
 function capture(mode: TraceMode, interval: number): Pick<Active, 'sampling' | 'tracking'> {
   return mode === 'exact'
     ? { sampling: null, tracking: new TrackingCapture() }
@@ -105,6 +143,7 @@ export function start(options: StartOptions = {}): void {
     throw new TypeError(`tracemalloc: mode must be 'sampling' or 'exact', got ${String(mode)}`);
   }
   const samplingInterval = checkInterval(options.samplingInterval ?? DEFAULT_SAMPLING_INTERVAL);
+  const lines = checkLines(options.lines);
   const policy: FramePolicy = {
     limit: frames,
     internalFrames: options.internalFrames ?? false,
@@ -113,7 +152,8 @@ export function start(options: StartOptions = {}): void {
   lastLimit = frames;
   if (active) {
     active.policy = policy;
-    if (mode !== active.mode || (mode === 'sampling' && samplingInterval !== active.samplingInterval)) {
+    if (active.lineEvery !== null) setLineDepth(lineDepth(frames));
+    if (mode !== active.mode || (mode === 'sampling' && samplingInterval !== active.samplingInterval) || (lines !== null) !== (active.lineEvery !== null)) {
       process.emitWarning(
         `tracemalloc is already tracing in ${active.mode} mode; start() only changed the traceback limit. Call stop() first to switch.`,
         'TracemallocWarning',
@@ -121,10 +161,16 @@ export function start(options: StartOptions = {}): void {
     }
     return;
   }
+  let lineEvery: number | null = null;
+  if (lines) {
+    installLineHooks(lines);
+    lineEvery = lines.sampleEvery ?? DEFAULT_LINE_SAMPLE_EVERY;
+    startLineRecording(lineEvery, lineDepth(frames));
+  }
   const parts = capture(mode, samplingInterval);
   // Allocation tracking keeps the event loop alive forever; stop it once nothing else does.
   const stopIdleWatch = mode === 'exact' ? watchIdle(onProcessExit) : () => {};
-  active = { mode, samplingInterval, policy, ...parts, peak: 0, current: 0, stopIdleWatch };
+  active = { mode, samplingInterval, policy, ...parts, peak: 0, current: 0, stopIdleWatch, lineEvery };
   process.on('exit', onProcessExit);
 }
 
@@ -135,6 +181,7 @@ export function stop(): void {
   active = null;
   process.off('exit', onProcessExit);
   was.stopIdleWatch();
+  if (was.lineEvery !== null) stopLineRecording();
   was.sampling?.stop();
   was.tracking?.stop();
 }
@@ -163,7 +210,9 @@ export function takeSnapshot(): Snapshot {
   const state = requireActive('take a snapshot');
   const builder = new TracebackBuilder(state.policy);
   let result;
-  if (state.tracking) {
+  if (state.lineEvery !== null) {
+    result = snapshotWithLines(state, builder);
+  } else if (state.tracking) {
     result = tracesFromHeap(liveHeap(state.tracking), builder);
     state.tracking.observe(result.total);
   } else {
@@ -173,10 +222,30 @@ export function takeSnapshot(): Snapshot {
   return new Snapshot(result.traces, state.policy.limit, {
     mode: state.mode,
     samplingInterval: state.mode === 'sampling' ? state.samplingInterval : undefined,
+    lineSampleEvery: state.lineEvery ?? undefined,
     timestamp: Date.now(),
     pid: process.pid,
     nodeVersion: process.version,
   });
+}
+
+/** Line mode: function-level traces from V8, line-level ones from the samples, sized by one heap snapshot. */
+function snapshotWithLines(state: Active, builder: TracebackBuilder): { traces: Trace[]; total: number } {
+  const live = liveLineSamples();
+  let functionLevel: Trace[];
+  let sized: ReturnType<typeof sizeObjects>;
+  if (state.tracking) {
+    sized = sizeObjects(live.map((l) => l.object), () => liveHeap(state.tracking!));
+    functionLevel = tracesFromHeap(sized.heap, builder).traces;
+  } else {
+    // The profile first: the heap snapshot's GC would otherwise drop samples V8 still lists.
+    functionLevel = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder).traces;
+    sized = sizeObjects(live.map((l) => l.object), () => liveHeap());
+  }
+  const samples = live.map((l, i) => ({ sample: l.sample, size: sized.sizes[i], blocks: sized.blocks[i] }));
+  const result = tracesWithLines(functionLevel, samples, lineFiles(), state.lineEvery!, builder, state.policy.sourceMaps);
+  if (state.tracking) state.tracking.observe(result.total);
+  return result;
 }
 
 function note(state: Active, current: number): void {

@@ -1,0 +1,183 @@
+import { Trace, type Frame, type Traceback } from '../model/index.js';
+import type { SourceMapResolver } from '../sourcemap/index.js';
+import type { LineFile, LineSample } from '../lines/recorder.js';
+import type { LineFunction } from '../lines/transform.js';
+import { filenameOf, type RawFrame, type TracebackBuilder } from './frames.js';
+
+/** A live line sample, its size in bytes (NaN when the heap did not show it) and its heap objects. */
+export interface SizedLineSample {
+  sample: LineSample;
+  size: number;
+  blocks: number;
+}
+
+interface Acc {
+  samples: number;
+  size: number;
+  count: number;
+  sizeVar: number;
+  countVar: number;
+}
+
+const emptyAcc = (): Acc => ({ samples: 0, size: 0, count: 0, sizeVar: 0, countVar: 0 });
+
+function add(into: Acc, from: Acc, scale = 1): void {
+  into.samples += from.samples;
+  into.size += from.size * scale;
+  into.count += from.count * scale;
+  into.sizeVar += from.sizeVar * scale * scale;
+  into.countVar += from.countVar * scale * scale;
+}
+
+/** The functions of instrumented files, by original file name, to match V8's function frames. */
+class FunctionIndex {
+  private readonly byFile = new Map<string, Array<{ key: string; fn: LineFunction }>>();
+  // Module top-level code, where no function contains the frame.
+  private readonly topLevel = new Map<string, string>();
+
+  constructor(files: readonly LineFile[]) {
+    for (const file of files) {
+      const { sites, functions } = file.table();
+      this.topLevel.set(filenameOf(sites[0]?.file ?? functions[0]?.file ?? file.url), keyOf(file, -1));
+      functions.forEach((fn, i) => {
+        const name = filenameOf(fn.file);
+        let list = this.byFile.get(name);
+        if (!list) this.byFile.set(name, (list = []));
+        list.push({ key: keyOf(file, i), fn });
+      });
+    }
+  }
+
+  /**
+   * The instrumented function V8's frame stands for: one starting on the
+   * frame's line (nearest column), else the innermost one containing it.
+   */
+  match(frame: Frame): string | null {
+    const list = this.byFile.get(frame.filename) ?? [];
+    let best: { key: string; fn: LineFunction } | null = null;
+    for (const entry of list) {
+      if (entry.fn.start.line !== frame.lineno) continue;
+      if (!best || Math.abs(entry.fn.start.column - frame.column) < Math.abs(best.fn.start.column - frame.column)) best = entry;
+    }
+    if (best) return best.key;
+    for (const entry of list) {
+      const { start, end } = entry.fn;
+      const after = frame.lineno > start.line || (frame.lineno === start.line && frame.column >= start.column);
+      const before = frame.lineno < end.line || (frame.lineno === end.line && frame.column <= end.column);
+      if (after && before && (!best || before_(best.fn, entry.fn))) best = entry;
+    }
+    return best ? best.key : (this.topLevel.get(frame.filename) ?? null);
+  }
+}
+
+// Innermost: the later start wins among nested ranges.
+function before_(outer: LineFunction, inner: LineFunction): boolean {
+  return inner.start.line > outer.start.line || (inner.start.line === outer.start.line && inner.start.column > outer.start.column);
+}
+
+const fileIds = new WeakMap<LineFile, number>();
+let nextFileId = 0;
+function keyOf(file: LineFile, fn: number): string {
+  let id = fileIds.get(file);
+  if (id === undefined) fileIds.set(file, (id = nextFileId++));
+  return `${id}:${fn}`;
+}
+
+const registered = new WeakSet<LineFile>();
+
+/**
+ * Line mode's traces: each live sampled object at its allocating line (and
+ * its callers at their calling lines), estimated as `interval` objects of its
+ * size; plus V8's function-level traces for what instrumentation does not
+ * see (built-ins, backing stores grown later, uninstrumented code). Within an
+ * instrumented function those are reduced by what its lines account for, so
+ * each function's total stays V8's figure; the remainder is marked as a
+ * function start.
+ */
+export function tracesWithLines(
+  functionLevel: Trace[],
+  samples: readonly SizedLineSample[],
+  files: readonly LineFile[],
+  interval: number,
+  builder: TracebackBuilder,
+  sourceMaps: SourceMapResolver | null,
+): { traces: Trace[]; total: number } {
+  for (const file of files) {
+    if (registered.has(file)) continue;
+    registered.add(file);
+    sourceMaps?.register(filenameOf(file.url), file.map);
+  }
+  const p = 1 / interval;
+  const q = (1 - p) / (p * p);
+  const perTraceback = new Map<Traceback, Acc>();
+  const perFunction = new Map<string, Acc>();
+  for (const { sample, size, blocks } of samples) {
+    if (!Number.isFinite(size)) continue;
+    const { sites, functions } = sample.file.table();
+    const site = sites[sample.site];
+    if (!site) continue;
+    const fn = site.fn >= 0 ? functions[site.fn] : undefined;
+    const frames: RawFrame[] = [
+      { functionName: fn?.name ?? '', url: site.file, line: site.line, column: site.column, atLine: true, original: true },
+      ...sample.callers.map((c) => ({ ...c, atLine: true })),
+    ];
+    const traceback = builder.build(frames);
+    if (!traceback) continue;
+    const one: Acc = { samples: 1, size: size * interval, count: blocks * interval, sizeVar: q * size * size, countVar: q * blocks * blocks };
+    let acc = perTraceback.get(traceback);
+    if (!acc) perTraceback.set(traceback, (acc = emptyAcc()));
+    add(acc, one);
+    const key = keyOf(sample.file, site.fn);
+    let fnAcc = perFunction.get(key);
+    if (!fnAcc) perFunction.set(key, (fnAcc = emptyAcc()));
+    add(fnAcc, one);
+  }
+
+  // V8's traces per instrumented function, to subtract what the lines explain.
+  const index = new FunctionIndex(files);
+  const groups = new Map<string, Trace[]>();
+  const traces: Trace[] = [];
+  for (const trace of functionLevel) {
+    const key = index.match(trace.traceback.mostRecent);
+    if (key === null || !perFunction.has(key)) {
+      traces.push(trace);
+      continue;
+    }
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(trace);
+  }
+  for (const [key, group] of groups) {
+    const lines = perFunction.get(key)!;
+    const size = group.reduce((s, t) => s + t.size, 0);
+    const count = group.reduce((s, t) => s + t.count, 0);
+    const keepSize = size > 0 ? Math.max(0, size - lines.size) / size : 0;
+    const keepCount = count > 0 ? Math.max(0, count - lines.count) / count : 0;
+    for (const t of group) {
+      const s = Math.round(t.size * keepSize);
+      const c = Math.round(t.count * keepCount);
+      if (s === 0) continue;
+      const e = t.estimate ?? { samples: 0, sizeVariance: 0, countVariance: 0 };
+      // The difference carries both estimates' uncertainty; the lines' share goes by size.
+      const share = size > 0 ? t.size / size : 0;
+      traces.push(
+        new Trace(t.traceback, s, c, {
+          samples: e.samples,
+          sizeVariance: e.sizeVariance + lines.sizeVar * share * share,
+          countVariance: e.countVariance + lines.countVar * share * share,
+        }),
+      );
+    }
+  }
+  for (const [traceback, acc] of perTraceback) {
+    traces.push(
+      new Trace(traceback, Math.round(acc.size), Math.round(acc.count), {
+        samples: acc.samples,
+        sizeVariance: acc.sizeVar,
+        countVariance: acc.countVar,
+      }),
+    );
+  }
+  const total = traces.reduce((s, t) => s + t.size, 0);
+  return { traces, total };
+}
