@@ -1,8 +1,8 @@
 /**
  * The runtime half of line mode: instrumented modules call `a(site, value)`
  * around each allocation expression. Most calls only decrement a counter;
- * about one in `interval` allocations is sampled: its stack is captured and
- * the object is followed with a weak reference until it dies.
+ * about one in `interval` allocations is sampled: its callers are captured
+ * and the object is registered, weakly, until it dies.
  *
  * @module
  */
@@ -24,13 +24,12 @@ export interface LineFile {
   table(): { sites: LineSite[]; functions: LineFunction[] };
 }
 
-/** A sampled allocation that may still be alive. */
+/** A sampled allocation. */
 export interface LineSample {
   readonly file: LineFile;
   readonly site: number;
   /** Callers of the allocating function, innermost first, at generated positions. */
-  readonly callers: RawFrame[];
-  readonly ref: WeakRef<object>;
+  readonly callers: readonly RawFrame[];
 }
 
 /** What instrumented code sees under {@link RECORDER_SYMBOL}. */
@@ -38,19 +37,58 @@ export interface RecorderHandle {
   file(url: string, table: string, map: string): { a<T>(site: number, value: T): T };
 }
 
+/** Prefix of the tag strings that name samples in the heap (`tm<slot>`). */
+export const SAMPLE_TAG_PREFIX = 'tm';
+
+/**
+ * Registers every sampled object with its tag string. A heap snapshot shows
+ * each registration as a cell with a weak `target` edge to the object and an
+ * edge to the tag: that is how line mode finds the samples still alive and
+ * sizes them, and the registry's cleanup frees the slots of dead ones. (A
+ * WeakRef per sample would be simpler, but V8 spends about 30 µs per WeakRef
+ * writing a snapshot.)
+ */
+export class TracemallocLineProbe {
+  readonly registry: FinalizationRegistry<string>;
+  constructor(free: (tag: string) => void) {
+    this.registry = new FinalizationRegistry<string>(free);
+  }
+}
+
 type CallSite = NodeJS.CallSite;
 
+/** Samples in parallel arrays by slot: no object per sample besides V8's own cell. */
 class Recorder {
   /** Mean allocations between samples; Infinity while not tracing. */
   interval = Infinity;
   /** Frames captured per sample (the caller chain). */
   depth = 1;
   readonly files: LineFile[] = [];
-  readonly samples = new Map<number, LineSample>();
-  private nextId = 1;
-  // Cleanup keeps the bookkeeping proportional to live samples.
-  private readonly registry = new FinalizationRegistry<number>((id) => this.samples.delete(id));
-  private readonly sampled = new WeakSet<object>();
+  probe = this.newProbe();
+  private fileOf = new Int32Array(1024);
+  private siteOf = new Int32Array(1024);
+  private stackOf = new Int32Array(1024);
+  private used = 0;
+  private free: number[] = [];
+  private readonly stacks: RawFrame[][] = [[]];
+  private readonly stackIds = new Map<string, number>([['', 0]]);
+  /** Live slots (registered and not yet finalized). */
+  live = 0;
+
+  private newProbe(): TracemallocLineProbe {
+    // Finalizers of an older generation must not free the slots of this one.
+    const probe: TracemallocLineProbe = new TracemallocLineProbe((tag) => {
+      if (this.probe === probe) this.release(tag);
+    });
+    return probe;
+  }
+
+  reset(): void {
+    this.probe = this.newProbe();
+    this.used = 0;
+    this.free = [];
+    this.live = 0;
+  }
 
   register(url: string, tableJson: string, map: string): LineFile {
     let parsed: { sites: LineSite[]; functions: LineFunction[] } | null = null;
@@ -64,46 +102,81 @@ class Recorder {
   }
 
   /** Record one allocation chosen by the countdown. `from` is the instrumented call to hide. */
-  sample(file: LineFile, site: number, value: unknown, from: (...args: never[]) => unknown): void {
+  sample(file: number, site: number, value: unknown, from: (...args: never[]) => unknown): void {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
-    const object = value as object;
-    // The same object passing two sites (a copy method returning its receiver) counts once.
-    if (this.sampled.has(object)) return;
-    this.sampled.add(object);
-    const id = this.nextId++;
-    this.samples.set(id, { file, site, callers: this.callers(from), ref: new WeakRef(object) });
-    this.registry.register(object, id);
+    const slot = this.free.length > 0 ? this.free.pop()! : this.grow();
+    this.fileOf[slot] = file;
+    this.siteOf[slot] = site;
+    this.stackOf[slot] = this.callers(from);
+    this.live++;
+    this.probe.registry.register(value as object, SAMPLE_TAG_PREFIX + slot);
   }
 
-  private callers(from: (...args: never[]) => unknown): RawFrame[] {
-    if (this.depth <= 1) return [];
+  private grow(): number {
+    if (this.used === this.fileOf.length) {
+      const n = this.used * 2;
+      for (const key of ['fileOf', 'siteOf', 'stackOf'] as const) {
+        const next = new Int32Array(n);
+        next.set(this[key]);
+        this[key] = next;
+      }
+    }
+    return this.used++;
+  }
+
+  private release(tag: string): void {
+    const slot = Number(tag.slice(SAMPLE_TAG_PREFIX.length));
+    if (!Number.isInteger(slot) || slot >= this.used) return;
+    this.free.push(slot);
+    this.live--;
+  }
+
+  /** The sample in `slot`, named by a tag found in a heap snapshot. */
+  at(slot: number): LineSample | null {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.used) return null;
+    const file = this.files[this.fileOf[slot]];
+    return file ? { file, site: this.siteOf[slot], callers: this.stacks[this.stackOf[slot]] } : null;
+  }
+
+  /** Interned caller chain (id into `stacks`); 0 = none captured. */
+  private callers(from: (...args: never[]) => unknown): number {
+    if (this.depth <= 1) return 0;
     const holder: { stack?: unknown } = {};
     const prepare = Error.prepareStackTrace;
     const limit = Error.stackTraceLimit;
+    let sites: CallSite[] | undefined;
     try {
-      Error.prepareStackTrace = (_error, sites) => sites;
+      Error.prepareStackTrace = (_error, s) => s;
       // +1: the allocating frame itself comes from the site table.
       Error.stackTraceLimit = this.depth + 1;
       Error.captureStackTrace(holder, from);
-      const sites = holder.stack as CallSite[] | undefined;
-      if (!Array.isArray(sites)) return [];
-      const frames: RawFrame[] = [];
-      for (let i = 1; i < sites.length; i++) {
-        const s = sites[i];
-        frames.push({
-          functionName: s.getFunctionName() ?? '',
-          url: s.getFileName() ?? '',
-          line: s.getLineNumber() ?? 0,
-          column: s.getColumnNumber() ?? 0,
-        });
-      }
-      return frames;
+      sites = holder.stack as CallSite[] | undefined;
     } catch {
-      return [];
+      return 0;
     } finally {
       Error.prepareStackTrace = prepare;
       Error.stackTraceLimit = limit;
     }
+    if (!Array.isArray(sites)) return 0;
+    const frames: RawFrame[] = [];
+    let key = '';
+    for (let i = 1; i < sites.length; i++) {
+      const s = sites[i];
+      const frame = {
+        functionName: s.getFunctionName() ?? '',
+        url: s.getFileName() ?? '',
+        line: s.getLineNumber() ?? 0,
+        column: s.getColumnNumber() ?? 0,
+      };
+      frames.push(frame);
+      key += `${frame.url}\0${frame.line}\0${frame.column}\0${frame.functionName}\n`;
+    }
+    let id = this.stackIds.get(key);
+    if (id === undefined) {
+      id = this.stacks.push(frames) - 1;
+      this.stackIds.set(key, id);
+    }
+    return id;
   }
 }
 
@@ -119,9 +192,9 @@ function nextCountdown(): number {
   return Math.floor(Math.log(1 - Math.random()) / Math.log(1 - 1 / mean)) + 1;
 }
 
-type Slow = (file: LineFile, site: number, value: unknown, from: (...args: never[]) => unknown) => void;
+type Slow = (file: number, site: number, value: unknown, from: (...args: never[]) => unknown) => void;
 
-function sampleSafely(file: LineFile, site: number, value: unknown, from: (...args: never[]) => unknown): void {
+function sampleSafely(file: number, site: number, value: unknown, from: (...args: never[]) => unknown): void {
   try {
     recorder.sample(file, site, value, from);
   } catch {
@@ -145,7 +218,8 @@ let slowPath: Slow | null = null;
 
 const handle: RecorderHandle = {
   file(url: string, table: string, map: string) {
-    const file = recorder.register(String(url), String(table), String(map));
+    recorder.register(String(url), String(table), String(map));
+    const file = recorder.files.length - 1;
     const slow = (slowPath ??= makeSlowPath());
     const a = <T>(site: number, value: T): T => {
       if (--countdown > 0) return value;
@@ -172,7 +246,7 @@ export function installRecorder(): void {
 export function startLineRecording(interval: number, depth: number): void {
   recorder.interval = interval;
   recorder.depth = depth;
-  recorder.samples.clear();
+  recorder.reset();
   countdown = nextCountdown();
 }
 
@@ -180,7 +254,7 @@ export function startLineRecording(interval: number, depth: number): void {
 export function stopLineRecording(): void {
   recorder.interval = Infinity;
   countdown = Infinity;
-  recorder.samples.clear();
+  recorder.reset();
 }
 
 /** Change the frames captured by later samples. */
@@ -193,18 +267,17 @@ export function lineFiles(): readonly LineFile[] {
   return recorder.files;
 }
 
-/** Samples whose objects are still alive (their weak references still hold). */
-export function liveLineSamples(): Array<{ sample: LineSample; object: object }> {
-  const out: Array<{ sample: LineSample; object: object }> = [];
-  for (const [id, sample] of recorder.samples) {
-    const object = sample.ref.deref();
-    if (object === undefined) recorder.samples.delete(id);
-    else out.push({ sample, object });
-  }
-  return out;
+/** The registry that holds the sampled objects (see {@link TracemallocLineProbe}). */
+export function lineProbe(): TracemallocLineProbe {
+  return recorder.probe;
 }
 
-/** Mean allocations between samples, Infinity when not recording. */
-export function lineInterval(): number {
-  return recorder.interval;
+/** The sample in a slot named by a heap snapshot tag, or null. */
+export function lineSampleAt(slot: number): LineSample | null {
+  return recorder.at(slot);
+}
+
+/** Samples registered and not yet known dead. */
+export function liveLineSampleCount(): number {
+  return recorder.live;
 }

@@ -5,66 +5,68 @@
  * @module
  */
 import { NON_ESSENTIAL, type HeapSnapshot, type RetainerIndex } from '../heap/index.js';
+import { SAMPLE_TAG_PREFIX, TracemallocLineProbe } from './recorder.js';
 
-/** Holds the objects to size during one heap snapshot; found there by its class name. */
-class TracemallocLineProbe {
-  constructor(readonly objects: object[]) {}
+/** Size in bytes and heap objects of one live sample. */
+export interface SampleSize {
+  size: number;
+  /** The object and the stores it owns: V8's (and Python's) unit of count. */
+  blocks: number;
 }
 
-const PROBE_NAME = 'TracemallocLineProbe';
+const PROBE_NAME = TracemallocLineProbe.name;
+const CELL_NAME = 'system / WeakCell';
 // Backing stores an object owns: its elements and out-of-object properties, a Map's or Set's table.
 const OWNED_STORES = new Set(['elements', 'properties', 'table']);
-let held: TracemallocLineProbe | null = null;
 
 /**
- * Take a heap snapshot with `take` while holding `objects`, and return it
- * with each object's size: its own bytes plus the backing stores only it
- * holds (elements, out-of-object properties, a Map's table), even when they
- * grew after the allocation; `blocks` counts those heap objects, the unit
- * V8's counts use. NaN marks an object not found (the snapshot format
- * changed, or it died in between).
+ * The live samples registered with the probe, by slot, with their sizes:
+ * the object's own bytes plus the backing stores only it holds (elements,
+ * out-of-object properties, a Map's table), even when they grew after the
+ * allocation. Samples absent from the result have died.
  */
-export function sizeObjects(objects: object[], take: () => HeapSnapshot): { heap: HeapSnapshot; sizes: Float64Array; blocks: Uint8Array } {
-  held = new TracemallocLineProbe(objects);
-  let heap: HeapSnapshot;
-  try {
-    heap = take();
-  } finally {
-    held = null;
-  }
-  const sizes = new Float64Array(objects.length).fill(NaN);
-  // Heap objects per sample (the object and its stores), V8's unit of count.
-  const blocks = new Uint8Array(objects.length);
-  const probe = findProbe(heap);
-  if (probe === -1) return { heap, sizes, blocks };
-  // V8 lists an array's elements as element edges of the array itself.
-  const array = edgeTo(heap, probe, 'property', 'objects');
-  if (array === -1) return { heap, sizes, blocks };
-  const retainers = heap.retainerIndex();
-  const first = heap.firstEdgeIndex(array);
-  const end = first + heap.nodeEdgeCount(array);
-  for (let e = first; e < end; e++) {
-    if (heap.edgeType(e) !== 'element') continue;
-    const i = heap.edgeNameOrIndex(e);
-    if (i < 0 || i >= objects.length) continue;
-    const node = heap.edgeTarget(e);
-    let size = heap.selfSize(node);
-    let n = 1;
-    const f = heap.firstEdgeIndex(node);
-    const fe = f + heap.nodeEdgeCount(node);
-    for (let c = f; c < fe; c++) {
-      if (heap.edgeType(c) !== 'internal' || !OWNED_STORES.has(heap.edgeName(c))) continue;
-      const child = heap.edgeTarget(c);
-      const type = heap.nodeType(child);
-      if ((type === 'array' || type === 'hidden') && strongRetainers(retainers, child) === 1 && heap.selfSize(child) > 0) {
-        size += heap.selfSize(child);
-        n++;
-      }
+export function sampleSizes(heap: HeapSnapshot): Map<number, SampleSize> {
+  const out = new Map<number, SampleSize>();
+  const registry = findRegistry(heap);
+  if (registry === -1) return out;
+  let retainers: RetainerIndex | null = null;
+  for (let cell = 0; cell < heap.nodeCount; cell++) {
+    if (heap.nodeName(cell) !== CELL_NAME) continue;
+    let target = -1;
+    let tag = '';
+    let ours = false;
+    const first = heap.firstEdgeIndex(cell);
+    const end = first + heap.nodeEdgeCount(cell);
+    for (let e = first; e < end; e++) {
+      const to = heap.edgeTarget(e);
+      if (to === registry) ours = true;
+      else if (heap.edgeType(e) === 'weak' && heap.edgeName(e) === 'target') target = to;
+      else if (heap.nodeType(to) === 'string' && heap.nodeName(to).startsWith(SAMPLE_TAG_PREFIX)) tag = heap.nodeName(to);
     }
-    sizes[i] = size;
-    blocks[i] = n;
+    // A cleared cell has no target; a target only weakly held is garbage V8 has not collected yet.
+    if (!ours || target === -1 || tag === '' || !heap.isReachable(target)) continue;
+    const slot = Number(tag.slice(SAMPLE_TAG_PREFIX.length));
+    if (!Number.isInteger(slot)) continue;
+    out.set(slot, sizeOf(heap, (retainers ??= heap.retainerIndex()), target));
   }
-  return { heap, sizes, blocks };
+  return out;
+}
+
+function sizeOf(heap: HeapSnapshot, retainers: RetainerIndex, node: number): SampleSize {
+  let size = heap.selfSize(node);
+  let blocks = 1;
+  const first = heap.firstEdgeIndex(node);
+  const end = first + heap.nodeEdgeCount(node);
+  for (let c = first; c < end; c++) {
+    if (heap.edgeType(c) !== 'internal' || !OWNED_STORES.has(heap.edgeName(c))) continue;
+    const child = heap.edgeTarget(c);
+    const type = heap.nodeType(child);
+    if ((type === 'array' || type === 'hidden') && heap.selfSize(child) > 0 && strongRetainers(retainers, child) === 1) {
+      size += heap.selfSize(child);
+      blocks++;
+    }
+  }
+  return { size, blocks };
 }
 
 function strongRetainers(index: RetainerIndex, k: number): number {
@@ -73,23 +75,15 @@ function strongRetainers(index: RetainerIndex, k: number): number {
   return n;
 }
 
-function findProbe(heap: HeapSnapshot): number {
+/** The probe's registry: the live probe object → `registry`. */
+function findRegistry(heap: HeapSnapshot): number {
   for (let k = 0; k < heap.nodeCount; k++) {
-    if (heap.nodeName(k) === PROBE_NAME && heap.nodeType(k) === 'object' && edgeTo(heap, k, 'property', 'objects') !== -1) return k;
+    if (heap.nodeName(k) !== PROBE_NAME || heap.nodeType(k) !== 'object' || !heap.isReachable(k)) continue;
+    const first = heap.firstEdgeIndex(k);
+    const end = first + heap.nodeEdgeCount(k);
+    for (let e = first; e < end; e++) {
+      if (heap.edgeType(e) === 'property' && heap.edgeName(e) === 'registry') return heap.edgeTarget(e);
+    }
   }
   return -1;
-}
-
-function edgeTo(heap: HeapSnapshot, node: number, type: string, name: string): number {
-  const first = heap.firstEdgeIndex(node);
-  const end = first + heap.nodeEdgeCount(node);
-  for (let e = first; e < end; e++) {
-    if (heap.edgeType(e) === type && heap.edgeName(e) === name) return heap.edgeTarget(e);
-  }
-  return -1;
-}
-
-/** Keeps `held` observable to the compiler; the probe lives only during `take`. */
-export function probeHeld(): boolean {
-  return held !== null;
 }

@@ -7,10 +7,11 @@ import { SourceMapResolver } from '../sourcemap/index.js';
 import { TracebackBuilder, type FramePolicy } from './frames.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
 import { siteFrames, tracesFromHeap } from './from-heap.js';
-import { tracesWithLines } from './from-lines.js';
+import { tracesWithLines, type SizedLineSample } from './from-lines.js';
 import { installLineHooks, type LineFilesOptions } from '../lines/install.js';
-import { lineFiles, liveLineSamples, setLineDepth, startLineRecording, stopLineRecording } from '../lines/recorder.js';
-import { sizeObjects } from '../lines/sizes.js';
+import { lineFiles, lineSampleAt, setLineDepth, startLineRecording, stopLineRecording } from '../lines/recorder.js';
+import { sampleSizes } from '../lines/sizes.js';
+import type { HeapSnapshot } from '../heap/index.js';
 
 /** How allocations are captured. */
 export type TraceMode = 'sampling' | 'exact';
@@ -231,19 +232,22 @@ export function takeSnapshot(): Snapshot {
 
 /** Line mode: function-level traces from V8, line-level ones from the samples, sized by one heap snapshot. */
 function snapshotWithLines(state: Active, builder: TracebackBuilder): { traces: Trace[]; total: number } {
-  const live = liveLineSamples();
   let functionLevel: Trace[];
-  let sized: ReturnType<typeof sizeObjects>;
+  let heap: HeapSnapshot;
   if (state.tracking) {
-    sized = sizeObjects(live.map((l) => l.object), () => liveHeap(state.tracking!));
-    functionLevel = tracesFromHeap(sized.heap, builder).traces;
+    heap = liveHeap(state.tracking);
+    functionLevel = tracesFromHeap(heap, builder).traces;
   } else {
     // The profile first: the heap snapshot's GC would otherwise drop samples V8 still lists.
     functionLevel = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder).traces;
-    sized = sizeObjects(live.map((l) => l.object), () => liveHeap());
+    heap = liveHeap();
   }
-  const samples = live.map((l, i) => ({ sample: l.sample, size: sized.sizes[i], blocks: sized.blocks[i] }));
-  const result = tracesWithLines(functionLevel, samples, lineFiles(), state.lineEvery!, builder, state.policy.sourceMaps);
+  const live: SizedLineSample[] = [];
+  for (const [slot, size] of sampleSizes(heap)) {
+    const sample = lineSampleAt(slot);
+    if (sample) live.push({ sample, ...size });
+  }
+  const result = tracesWithLines(functionLevel, live, lineFiles(), state.lineEvery!, builder, state.policy.sourceMaps);
   if (state.tracking) state.tracking.observe(result.total);
   return result;
 }
