@@ -1,0 +1,338 @@
+// Finds allocation sites in an acorn (ESTree) tree and decides, per site,
+// whether wrapping it in a call keeps the program's behaviour.
+
+/** Loose ESTree node: acorn's own types are a closed union that is awkward to walk generically. */
+export interface N {
+  type: string;
+  start: number;
+  end: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [key: string]: any;
+}
+
+export type RawKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'regexp';
+
+/** A site in generated (input) offsets. */
+export interface RawSite {
+  kind: RawKind;
+  start: number;
+  end: number;
+  fn: number;
+  /** Needs its own parentheses (callee of `new`). */
+  parens: boolean;
+}
+
+export interface RawFunction {
+  name: string;
+  start: number;
+  end: number;
+}
+
+export interface RawSkip {
+  kind: RawKind;
+  start: number;
+  reason: string;
+}
+
+// Methods whose result is a fresh object (or iterator) on the built-ins that
+// define them. Matched by name only: a user method of the same name is
+// wrapped too, which is harmless because `a` returns its argument.
+const ALLOC_METHODS = new Set([
+  'slice', 'concat', 'map', 'filter', 'flat', 'flatMap', 'split', 'splice',
+  'toSorted', 'toReversed', 'toSpliced', 'with', 'entries', 'keys', 'values',
+]);
+const STATIC_ALLOC: Record<string, ReadonlySet<string>> = {
+  Array: new Set(['from', 'of']),
+  Object: new Set(['fromEntries', 'keys', 'values', 'entries']),
+  JSON: new Set(['parse']),
+  Buffer: new Set(['from', 'alloc', 'allocUnsafe', 'concat']),
+};
+const GLOBAL_ALLOC = new Set(['structuredClone']);
+
+// Child keys per node type, in source order. Keys that can only hold
+// identifiers or other leaves are left out.
+const CHILDREN: Record<string, readonly string[]> = {
+  Program: ['body'],
+  ExpressionStatement: ['expression'],
+  BlockStatement: ['body'],
+  StaticBlock: ['body'],
+  WithStatement: ['object', 'body'],
+  ReturnStatement: ['argument'],
+  LabeledStatement: ['body'],
+  IfStatement: ['test', 'consequent', 'alternate'],
+  SwitchStatement: ['discriminant', 'cases'],
+  SwitchCase: ['test', 'consequent'],
+  ThrowStatement: ['argument'],
+  TryStatement: ['block', 'handler', 'finalizer'],
+  CatchClause: ['param', 'body'],
+  WhileStatement: ['test', 'body'],
+  DoWhileStatement: ['body', 'test'],
+  ForStatement: ['init', 'test', 'update', 'body'],
+  ForInStatement: ['left', 'right', 'body'],
+  ForOfStatement: ['left', 'right', 'body'],
+  FunctionDeclaration: ['params', 'body'],
+  FunctionExpression: ['params', 'body'],
+  ArrowFunctionExpression: ['params', 'body'],
+  VariableDeclaration: ['declarations'],
+  VariableDeclarator: ['id', 'init'],
+  ArrayExpression: ['elements'],
+  ObjectExpression: ['properties'],
+  Property: ['key', 'value'],
+  UnaryExpression: ['argument'],
+  UpdateExpression: ['argument'],
+  BinaryExpression: ['left', 'right'],
+  LogicalExpression: ['left', 'right'],
+  AssignmentExpression: ['left', 'right'],
+  MemberExpression: ['object', 'property'],
+  ConditionalExpression: ['test', 'consequent', 'alternate'],
+  CallExpression: ['callee', 'arguments'],
+  NewExpression: ['callee', 'arguments'],
+  SequenceExpression: ['expressions'],
+  YieldExpression: ['argument'],
+  AwaitExpression: ['argument'],
+  TemplateLiteral: ['expressions'],
+  TaggedTemplateExpression: ['tag', 'quasi'],
+  ObjectPattern: ['properties'],
+  ArrayPattern: ['elements'],
+  RestElement: ['argument'],
+  AssignmentPattern: ['left', 'right'],
+  ClassDeclaration: ['superClass', 'body'],
+  ClassExpression: ['superClass', 'body'],
+  ClassBody: ['body'],
+  MethodDefinition: ['key', 'value'],
+  PropertyDefinition: ['key', 'value'],
+  ExportNamedDeclaration: ['declaration'],
+  ExportDefaultDeclaration: ['declaration'],
+  ImportExpression: ['source', 'options'],
+  ChainExpression: ['expression'],
+  ParenthesizedExpression: ['expression'],
+  SpreadElement: ['argument'],
+  // Leaves.
+  Identifier: [], Literal: [], ThisExpression: [], Super: [], MetaProperty: [],
+  PrivateIdentifier: [], EmptyStatement: [], DebuggerStatement: [], BreakStatement: [],
+  ContinueStatement: [], ImportDeclaration: [], ExportAllDeclaration: [], TemplateElement: [],
+};
+
+function isNode(v: unknown): v is N {
+  return typeof v === 'object' && v !== null && typeof (v as N).type === 'string';
+}
+
+function keyName(node: N): string {
+  const key = node.key as N;
+  if (node.computed) return '';
+  if (key.type === 'Identifier') return key.name;
+  if (key.type === 'PrivateIdentifier') return '#' + key.name;
+  if (key.type === 'Literal') return String(key.value);
+  return '';
+}
+
+/** `a.b.c` for a static member chain (V8's inferred name), '' otherwise. */
+function memberName(node: N): string {
+  if (node.type === 'Identifier') return node.name;
+  if (node.type === 'ThisExpression') return '';
+  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier') {
+    const base = memberName(node.object);
+    return base ? base + '.' + node.property.name : node.property.name;
+  }
+  return '';
+}
+
+function isMethodHolder(parent: N | null, key: string): boolean {
+  if (!parent || key !== 'value') return false;
+  if (parent.type === 'MethodDefinition') return true;
+  return parent.type === 'Property' && (parent.method || parent.kind !== 'init');
+}
+
+/**
+ * The name an anonymous function or class receives from its position
+ * (NamedEvaluation, or V8's inferred name for member assignments), or null
+ * when the position gives none.
+ */
+function positionName(parent: N | null, key: string): string | null {
+  if (!parent) return null;
+  switch (parent.type) {
+    case 'VariableDeclarator':
+      return key === 'init' && parent.id.type === 'Identifier' ? parent.id.name : null;
+    case 'AssignmentExpression':
+      // `=` and the logical assignments name identifiers; V8 infers
+      // `a.b.c` for members, which wrapping would lose too.
+      return key === 'right' ? memberName(parent.left) : null;
+    case 'AssignmentPattern':
+      return key === 'right' ? memberName(parent.left) : null;
+    case 'Property':
+      if (key !== 'value' || parent.kind !== 'init' || parent.method) return null;
+      // `__proto__: fn` sets the prototype and names nothing.
+      if (!parent.computed && keyName(parent) === '__proto__') return null;
+      return keyName(parent);
+    case 'PropertyDefinition':
+      return key === 'value' ? keyName(parent) : null;
+    case 'ExportDefaultDeclaration':
+      return 'default';
+    default:
+      return null;
+  }
+}
+
+function allocCall(node: N): boolean {
+  const callee = node.callee as N;
+  if (callee.type === 'Identifier') return GLOBAL_ALLOC.has(callee.name);
+  if (callee.type !== 'MemberExpression') return false;
+  const prop = callee.property as N;
+  let name: string;
+  if (!callee.computed && prop.type === 'Identifier') name = prop.name;
+  else if (callee.computed && prop.type === 'Literal' && typeof prop.value === 'string') name = prop.value;
+  else return false;
+  if (ALLOC_METHODS.has(name)) return true;
+  const obj = callee.object as N;
+  return obj.type === 'Identifier' && STATIC_ALLOC[obj.name]?.has(name) === true;
+}
+
+/** True when a link at or below `node` in an optional chain can short-circuit. */
+function optionalBelow(node: N): boolean {
+  for (let n: N = node; ; ) {
+    if (n.optional) return true;
+    if (n.type === 'CallExpression') n = n.callee;
+    else if (n.type === 'MemberExpression') n = n.object;
+    else return false;
+  }
+}
+
+interface ClassCtx {
+  name: string;
+  node: N;
+  instanceFn: number;
+  staticFn: number;
+}
+
+/** Collects sites, functions and skipped sites in one pre-order walk. */
+export class SiteFinder {
+  readonly sites: RawSite[] = [];
+  readonly functions: RawFunction[] = [];
+  readonly skipped: RawSkip[] = [];
+  private fn = -1;
+  private readonly chainInner = new Set<N>();
+  private readonly classes: ClassCtx[] = [];
+
+  run(program: N): void {
+    this.visit(program, null, '');
+  }
+
+  private addFunction(name: string, start: number, end: number): number {
+    this.functions.push({ name, start, end });
+    return this.functions.length - 1;
+  }
+
+  private candidate(node: N, parent: N | null, key: string): RawKind | null {
+    switch (node.type) {
+      case 'ObjectExpression': return 'object';
+      case 'ArrayExpression': return 'array';
+      case 'NewExpression': return 'new';
+      case 'FunctionExpression': return isMethodHolder(parent, key) ? null : 'function';
+      case 'ArrowFunctionExpression': return 'function';
+      case 'ClassExpression': return 'class';
+      case 'Literal': return node.regex ? 'regexp' : null;
+      case 'CallExpression': return allocCall(node) ? 'call' : null;
+      default: return null;
+    }
+  }
+
+  /** Why wrapping `node` would change behaviour, or null when it is safe. */
+  private blocker(node: N, kind: RawKind, parent: N | null, key: string): string | null {
+    if (!parent) return null;
+    if (parent.type === 'TaggedTemplateExpression' && key === 'tag') return 'tag of a tagged template';
+    if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return 'operand of delete';
+    if ((kind === 'function' || kind === 'class') && !node.id && positionName(parent, key) !== null) {
+      return 'anonymous ' + kind + ' in a naming position (wrapping would change its name)';
+    }
+    if (kind === 'call' && this.chainInner.has(node) && optionalBelow(node)) {
+      return 'call inside an optional chain (wrapping would break short-circuiting)';
+    }
+    return null;
+  }
+
+  private visit(node: N, parent: N | null, key: string): void {
+    const kind = this.candidate(node, parent, key);
+    if (kind) {
+      const reason = this.blocker(node, kind, parent, key);
+      if (reason) this.skipped.push({ kind, start: node.start, reason });
+      else {
+        const parens = parent?.type === 'NewExpression' && key === 'callee';
+        this.sites.push({ kind, start: node.start, end: node.end, fn: this.fn, parens });
+      }
+    }
+    switch (node.type) {
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        return this.visitFunction(node, parent, key);
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+        return this.visitClass(node, parent, key);
+      case 'ChainExpression':
+        // Calls and members inside the chain (not its top) may be skipped
+        // by short-circuiting, so they cannot be wrapped on their own.
+        for (let n: N = node.expression; n.type === 'CallExpression' || n.type === 'MemberExpression'; ) {
+          if (n !== node.expression) this.chainInner.add(n);
+          n = n.type === 'CallExpression' ? n.callee : n.object;
+        }
+        break;
+    }
+    this.children(node);
+  }
+
+  private children(node: N): void {
+    const keys = CHILDREN[node.type] ?? Object.keys(node);
+    for (const k of keys) {
+      const v = node[k];
+      if (Array.isArray(v)) {
+        for (const c of v) if (isNode(c)) this.visit(c, node, k);
+      } else if (isNode(v)) this.visit(v, node, k);
+    }
+  }
+
+  private visitFunction(node: N, parent: N | null, key: string): void {
+    let name: string;
+    let start = node.start;
+    let end = node.end;
+    if (isMethodHolder(parent, key)) {
+      const holder = parent as N;
+      start = holder.start;
+      end = holder.end;
+      if (holder.kind === 'constructor') name = this.classes.at(-1)?.name ?? '';
+      else name = (holder.kind === 'get' || holder.kind === 'set' ? holder.kind + ' ' : '') + keyName(holder);
+    } else {
+      name = node.id?.name ?? positionName(parent, key) ?? '';
+    }
+    const saved = this.fn;
+    this.fn = this.addFunction(name, start, end);
+    this.children(node);
+    this.fn = saved;
+  }
+
+  private visitClass(node: N, parent: N | null, key: string): void {
+    const name = node.id?.name ?? positionName(parent, key) ?? '';
+    const ctx: ClassCtx = { name, node, instanceFn: -1, staticFn: -1 };
+    if (node.superClass) this.visit(node.superClass, node, 'superClass');
+    this.classes.push(ctx);
+    for (const member of node.body.body as N[]) {
+      if (member.type === 'StaticBlock' || (member.type === 'PropertyDefinition' && member.value)) {
+        // Computed keys run at class definition time, in the outer function.
+        if (member.type === 'PropertyDefinition') this.visit(member.key, member, 'key');
+        // V8 runs field initialisers and static blocks in synthetic functions.
+        const isStatic = member.type === 'StaticBlock' || member.static;
+        if (isStatic && ctx.staticFn < 0) ctx.staticFn = this.addFunction('<static_initializer>', node.start, node.end);
+        if (!isStatic && ctx.instanceFn < 0) {
+          ctx.instanceFn = this.addFunction('<instance_members_initializer>', node.start, node.end);
+        }
+        const saved = this.fn;
+        this.fn = isStatic ? ctx.staticFn : ctx.instanceFn;
+        if (member.type === 'StaticBlock') this.children(member);
+        else this.visit(member.value, member, 'value');
+        this.fn = saved;
+      } else {
+        this.visit(member, node.body, 'body');
+      }
+    }
+    this.classes.pop();
+  }
+}

@@ -1,0 +1,383 @@
+// The lines-mode source transform: site lists, source maps (own and composed
+// with tsc's), and behaviour preservation (original and instrumented programs
+// must print the same).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as nodeModule from 'node:module';
+import { parse } from 'acorn';
+import { TraceMap, allGeneratedPositionsFor, originalPositionFor } from '@jridgewell/trace-mapping';
+import ts from 'typescript';
+import fc from 'fast-check';
+import { InstrumentError, RECORDER_KEY, instrument, type InstrumentOptions } from '../src/lines/transform.js';
+import { runNode } from './helpers.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures-lines/', import.meta.url));
+const URL_ = 'file:///app/x.js';
+const script = (source: string, extra: Partial<InstrumentOptions> = {}) =>
+  instrument(source, { url: URL_, sourceType: 'script', inputMap: null, ...extra });
+const mod = (source: string, extra: Partial<InstrumentOptions> = {}) =>
+  instrument(source, { url: URL_, sourceType: 'module', inputMap: null, ...extra });
+const brief = (r: ReturnType<typeof instrument>) =>
+  r.sites.map((s) => `${s.kind} ${s.line}:${s.column} ${s.fn < 0 ? '<top>' : r.functions[s.fn].name}`);
+
+// A recorder that counts calls per site; prints them on stderr at exit.
+const RECORDER = `
+const counts = {};
+globalThis[Symbol.for(${JSON.stringify(RECORDER_KEY)})] = {
+  file(url, sitesJson, mapJson) {
+    const { sites } = JSON.parse(sitesJson);
+    JSON.parse(mapJson);
+    const c = (counts[url] = new Array(sites.length).fill(0));
+    return { a(s, v) { c[s]++; return v; } };
+  },
+};
+process.on('exit', () => process.stderr.write('\\nRECORDED ' + JSON.stringify(counts) + '\\n'));
+`;
+
+function withTemp<T>(fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-lines-'));
+  try {
+    return fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `source` as `name` in a child, as-is and instrumented (with and without a recorder). */
+function runBoth(source: string, name: string, sourceType: 'module' | 'script') {
+  return withTemp((dir) => {
+    const file = join(dir, name);
+    const recorder = join(dir, 'recorder.mjs');
+    writeFileSync(recorder, RECORDER);
+    writeFileSync(file, source);
+    const original = runNode([file]);
+    const r = instrument(source, { url: pathToFileURL(file).href, sourceType });
+    writeFileSync(file, r.code);
+    const bare = runNode([file]);
+    const recorded = runNode(['--import', pathToFileURL(recorder).href, file]);
+    const m = /RECORDED (.*)/.exec(recorded.stderr);
+    const counts = m ? (Object.values(JSON.parse(m[1]))[0] as number[]) : [];
+    return { r, original, bare, recorded, counts };
+  });
+}
+
+test('site list for a small script: kinds, positions, enclosing functions', () => {
+  const src = [
+    'function make(n) {',                          // 1
+    '  const out = [];',                           // 2
+    '  for (let i = 0; i < n; i++) out.push({ i, tags: new Set() });',
+    '  return out.map((o) => o.i).slice(1);',      // 4
+    '}',
+    'const o = { m() { return /x+/g; }, get g() { return new Map(); } };',
+    'class K { f = []; static s = {}; static { this.t = new Array(2); } constructor() { this.q = JSON.parse("1"); } }',
+    'const lazy = () => ({ v: Array.from("ab") });',
+    'export default [function named() {}, class {}];',
+  ].join('\n');
+  const r = mod(src);
+  assert.deepEqual(brief(r), [
+    'array 2:15 make',
+    'object 3:40 make',
+    'new 3:51 make',
+    'call 4:10 make',
+    'call 4:10 make',
+    'function 4:18 make',
+    'object 6:11 <top>',
+    'regexp 6:26 m',
+    'new 6:53 get g',
+    'array 7:15 <instance_members_initializer>',
+    'object 7:30 <static_initializer>',
+    'new 7:52 <static_initializer>',
+    'call 7:93 K',
+    'object 8:21 lazy',
+    'call 8:26 lazy',
+    'array 9:16 <top>',
+    'function 9:17 <top>',
+    'class 9:38 <top>',
+  ]);
+  assert.deepEqual(
+    r.functions.map((f) => `${f.name} ${f.start.line}:${f.start.column}-${f.end.line}:${f.end.column}`),
+    [
+      'make 1:1-5:2',
+      ' 4:18-4:28',
+      'm 6:13-6:34',
+      'get g 6:36-6:65',
+      '<instance_members_initializer> 7:1-7:113',
+      '<static_initializer> 7:1-7:113',
+      'K 7:68-7:111',
+      'lazy 8:14-8:45',
+      'named 9:17-9:36',
+    ],
+  );
+  assert.deepEqual(r.skipped.map((s) => `${s.kind} ${s.line}:${s.column}`), ['function 8:14']);
+  // Sites are wrapped with their index (pre-order), innermost closes first.
+  assert.match(r.code, /return __tm\$\.a\(3, __tm\$\.a\(4, out\.map\(__tm\$\.a\(5, \(o\) => o\.i\)\)\)\.slice\(1\)\);/);
+  assert.ok(r.functions.every((f) => f.file === URL_) && r.sites.every((s) => s.file === URL_));
+});
+
+test('skips sites whose wrapping would change behaviour, with reasons', () => {
+  const src = [
+    'const a = () => {}, b = function () {}, c = class {};',
+    'let d; d = () => {}; d ||= function () {}; o.p.q = () => {};',
+    'const o2 = { k: () => {}, [k]: class {}, __proto__: function () {} };',
+    'function f(p = () => {}, { q = class {} } = {}) {}',
+    'class C { x = () => {}; #y = function () {}; }',
+    'const n = x?.slice().length, m = x?.a.map(f)[0], ok = x?.slice(), ok2 = x.slice()?.length;',
+    'tag`${1}`; (() => {})`t`; delete [1].x; delete {};',
+    'export default () => {};',
+  ].join('\n');
+  const r = mod(src);
+  const skipped = r.skipped.map((s) => `${s.kind} ${s.line}:${s.column} ${s.reason.split(' ').slice(0, 3).join(' ')}`);
+  assert.deepEqual(skipped, [
+    'function 1:11 anonymous function in',
+    'function 1:25 anonymous function in',
+    'class 1:45 anonymous class in',
+    'function 2:12 anonymous function in',
+    'function 2:28 anonymous function in',
+    'function 2:52 anonymous function in',
+    'function 3:17 anonymous function in',
+    'class 3:32 anonymous class in',
+    'function 4:16 anonymous function in',
+    'class 4:32 anonymous class in',
+    'function 5:15 anonymous function in',
+    'function 5:30 anonymous function in',
+    'call 6:11 call inside an',
+    'call 6:34 call inside an',
+    'function 7:13 tag of a',
+    'object 7:48 operand of delete',
+    'function 8:16 anonymous function in',
+  ]);
+  // `__proto__: fn` names nothing, so it is wrapped; so are whole chains.
+  assert.deepEqual(brief(r).filter((s) => !s.startsWith('object') && !s.startsWith('array')), [
+    'function 3:53 <top>',
+    'call 6:55 <top>',
+    'call 6:73 <top>',
+  ]);
+});
+
+test('the prologue sits on the first code line, after a hashbang and directives, and line count is kept', () => {
+  const src = "#!/usr/bin/env node\n/* c */ 'use strict'\n'use asm';\n[1]\n";
+  const r = script(src);
+  const lines = r.code.split('\n');
+  assert.equal(lines.length, src.split('\n').length);
+  assert.equal(lines[0], '#!/usr/bin/env node');
+  assert.equal(lines[1], "/* c */ 'use strict'");
+  assert.match(lines[2], /^'use asm';const __tm\$ = globalThis\[globalThis\.Symbol\.for\("tracemalloc\.lines"\)\]\?\.file\("file:\/\/\/app\/x\.js", "/);
+  assert.match(lines[2], /\?\? \{ a: \(s, v\) => v \};$/);
+  assert.equal(lines[3], '__tm$.a(0, [1])');
+  // Missing semicolon after the directive: one is added.
+  assert.match(script("'use strict'\nx = {}").code, /^'use strict';const __tm\$ = /);
+  // Without directives the prologue opens line 1.
+  assert.match(script('x = {}').code, /^const __tm\$ = .*; ?x = __tm\$\.a\(0, \{\}\)$/);
+  // Embedded data parse back.
+  const m = /\?\.file\(("[^"]*"), ("(?:[^"\\]|\\.)*"), ("(?:[^"\\]|\\.)*")\)/.exec(r.code);
+  assert.ok(m);
+  const data = JSON.parse(JSON.parse(m[2]));
+  assert.deepEqual(data.sites, JSON.parse(JSON.stringify(r.sites)));
+  assert.equal(JSON.parse(JSON.parse(m[3])).mappings, r.map.mappings);
+});
+
+test('binding and global object names do not collide with the source', () => {
+  const r = script('var __tm$ = 1, __tm$1 = 2; var globalThis = {}; x = []');
+  assert.equal(r.binding, '__tm$2');
+  assert.match(r.code, /^const __tm\$2 = global\[global\.Symbol\.for/);
+  assert.match(r.code, /x = __tm\$2\.a\(1, \[\]\)$/);
+  assert.throws(() => script('var globalThis, global; x = []'), InstrumentError);
+  // Only declarations the prologue would see count; uses and nested scopes do not.
+  assert.match(script('if (a) { for (var [globalThis] of b); }').code, /^const __tm\$ = global\[/);
+  assert.match(script('globalThis.x = global; function f(globalThis) { let global; }').code, /^const __tm\$ = globalThis\[/);
+  assert.match(mod('import { globalThis } from "x";').code, /^const __tm\$ = global\[/);
+});
+
+test('parse errors become one-line InstrumentErrors with file:line:col', () => {
+  assert.throws(() => mod('const a = 1;\nconst = 2;'), (err: unknown) => {
+    assert.ok(err instanceof InstrumentError);
+    assert.equal(err.message, 'file:///app/x.js:2:7: Unexpected token');
+    return true;
+  });
+  // CommonJS bodies may return at top level; modules may not.
+  assert.doesNotThrow(() => script('if (a) return [];'));
+  assert.throws(() => mod('if (a) return [];'), InstrumentError);
+  assert.doesNotThrow(() => mod('await Promise.resolve([]);'));
+});
+
+/**
+ * Every original token is found, through the map, on its own line in the
+ * instrumented code, with its own text, and maps back to exactly itself.
+ */
+function assertTokensMapBack(original: string, r: ReturnType<typeof instrument>, sourceType: 'module' | 'script') {
+  const map = new TraceMap(r.map as never);
+  const lines = r.code.split('\n');
+  let checked = 0;
+  parse(original, {
+    ecmaVersion: 'latest', sourceType, locations: true, allowHashBang: true,
+    allowReturnOutsideFunction: sourceType === 'script',
+    onToken: (t) => {
+      if (t.end === t.start) return;
+      const text = original.slice(t.start, t.end);
+      const { line, column } = t.loc!.start;
+      const gens = allGeneratedPositionsFor(map, { source: r.map.sources[0], line, column });
+      const hit = gens.find((g) => g.line === line && lines[line - 1].startsWith(text, g.column!));
+      assert.ok(hit, `token ${JSON.stringify(text)} at ${line}:${column} not found through the map (${JSON.stringify(gens)})`);
+      const back = originalPositionFor(map, { line: hit.line!, column: hit.column! });
+      assert.deepEqual([back.line, back.column], [line, column]);
+      checked++;
+    },
+  });
+  assert.ok(checked > 100);
+}
+
+test('source map maps every original token back to its line and column', () => {
+  const src = readFileSync(join(FIXTURES, 'semantics.mjs'), 'utf8');
+  const r = instrument(src, { url: URL_, sourceType: 'module' });
+  assert.equal(r.code.split('\n').length, src.split('\n').length);
+  assertTokensMapBack(src, r, 'module');
+  const cjs = readFileSync(join(FIXTURES, 'semantics.cjs'), 'utf8');
+  assertTokensMapBack(cjs, instrument(cjs, { url: URL_, sourceType: 'script' }), 'script');
+});
+
+const TS_SOURCE = [
+  'interface Point { x: number; y: number }',           // 1
+  'type Pair = [Point, Point];',                        // 2
+  '',                                                   // 3
+  'export function pair(a: number, b: number): Pair {', // 4
+  '  const p: Point = { x: a, y: b };',                 // 5
+  '  return [p, { x: b, y: a }];',                      // 6
+  '}',                                                  // 7
+  '',                                                   // 8
+  'export class Box<T> {',                              // 9
+  '  constructor(private readonly items: T[] = []) {}', // 10
+  '  twice(): T[] { return this.items.concat(this.items); }', // 11
+  '}',                                                  // 12
+  'enum Color { Red, Green }',                          // 13
+  'export const colors: string[] = Object.keys(Color);', // 14
+  '',
+].join('\n');
+
+test('TypeScript through tsc and its source map: sites land on the .ts lines', () => {
+  const out = ts.transpileModule(TS_SOURCE, {
+    fileName: '/src/app.ts',
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, sourceMap: true, inlineSources: true },
+  });
+  const js = out.outputText; // ends with //# sourceMappingURL=app.js.map
+  assert.match(js, /sourceMappingURL=app\.js\.map/);
+  const r = instrument(js, { url: 'file:///src/app.js', sourceType: 'module', inputMap: out.sourceMapText! });
+  const at = (line: number, needle: string, skip = 0) =>
+    `${line}:${TS_SOURCE.split('\n')[line - 1].indexOf(needle) + 1 + skip}`;
+  assert.deepEqual(r.sites.map((s) => `${s.kind} ${s.line}:${s.column}`), [
+    `object ${at(5, '{ x: a')}`,
+    `array ${at(6, '[p')}`,
+    `object ${at(6, '{ x: b')}`,
+    `array ${at(10, '= []', 2)}`,
+    `call ${at(11, 'this.items.concat')}`,
+    // tsc's enum code, `(function (Color) {...})(Color || (Color = {}))`,
+    // mapped where tsc maps it.
+    `function ${at(13, 'enum')}`,
+    'object 13:11',
+    `call ${at(14, 'Object')}`,
+  ]);
+  assert.ok(r.sites.every((s) => s.file === 'file:///src/app.ts'), 'sites are in the .ts');
+  assert.ok(r.sites.some((s) => s.generatedLine !== s.line), 'tsc moved lines, the map moved them back');
+  assert.deepEqual(r.functions.map((f) => `${f.name} ${f.start.line}`).slice(0, 3), ['pair 4', 'Box 10', 'twice 11']);
+  // The composed map: the position of `concat` in the instrumented code maps to line 11 of app.ts.
+  const lines = r.code.split('\n');
+  const line = lines.findIndex((l) => l.includes('.concat('));
+  const col = lines[line].indexOf('concat');
+  const o = originalPositionFor(new TraceMap(r.map as never), { line: line + 1, column: col });
+  assert.deepEqual([o.source, o.line, o.column], ['file:///src/app.ts', 11, TS_SOURCE.split('\n')[10].indexOf('concat')]);
+  // The trailing comment is replaced by the composed map, inline.
+  const last = lines.at(-1)!;
+  assert.match(last, /^\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,/);
+  const inline = JSON.parse(Buffer.from(last.split(',')[1], 'base64').toString('utf8'));
+  assert.deepEqual(inline, r.map);
+  assert.deepEqual(r.map.sourcesContent, [TS_SOURCE]);
+});
+
+test('an inline input map is honoured when no inputMap is given', () => {
+  const out = ts.transpileModule(TS_SOURCE, {
+    fileName: '/src/app.ts',
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, inlineSourceMap: true },
+  });
+  const r = instrument(out.outputText, { url: 'file:///src/app.js', sourceType: 'module' });
+  assert.equal(r.sites[0].file, 'file:///src/app.ts');
+  assert.equal(r.sites[0].line, 5);
+  // null means "no map", even with the comment present.
+  const none = instrument(out.outputText, { url: 'file:///dist/app.js', sourceType: 'module', inputMap: null });
+  assert.equal(none.sites[0].file, 'file:///dist/app.js');
+});
+
+test('TypeScript through module.stripTypeScriptTypes: sites keep the .ts positions', (t) => {
+  const strip = (nodeModule as { stripTypeScriptTypes?: (code: string, options?: object) => string }).stripTypeScriptTypes;
+  if (!strip) {
+    t.skip(`node:module has no stripTypeScriptTypes on Node ${process.version}`);
+    return;
+  }
+  const plain = TS_SOURCE.replace(/enum Color \{ Red, Green \}/, 'const Color = { Red: 0 };')
+    .replace('constructor(private readonly items: T[] = []) {}', 'items: T[]; constructor(items: T[] = []) { this.items = items; }');
+  const js = strip(plain);
+  const r = instrument(js, { url: 'file:///src/app.ts', sourceType: 'module' });
+  assert.deepEqual(r.sites.slice(0, 3).map((s) => `${s.kind} ${s.line}:${s.column}`), ['object 5:20', 'array 6:10', 'object 6:14']);
+});
+
+test('semantics: tricky ESM prints the same instrumented, with and without a recorder', () => {
+  const src = readFileSync(join(FIXTURES, 'semantics.mjs'), 'utf8');
+  const { original, bare, recorded, counts, r } = runBoth(src, 'semantics.mjs', 'module');
+  assert.equal(original.status, 0, original.stderr);
+  assert.equal(bare.stderr, original.stderr);
+  assert.equal(bare.stdout, original.stdout);
+  assert.equal(recorded.stdout, original.stdout);
+  assert.equal(counts.length, r.sites.length);
+  assert.ok(r.sites.length > 80, `${r.sites.length} sites`);
+  // Nearly every site runs in this program; the recorder saw them.
+  const ran = counts.filter((c) => c > 0).length;
+  assert.ok(ran > r.sites.length * 0.8, `${ran} of ${r.sites.length} sites ran`);
+});
+
+test('semantics: CommonJS body with hashbang, directive and top-level return', () => {
+  const src = readFileSync(join(FIXTURES, 'semantics.cjs'), 'utf8');
+  const { original, bare, recorded, counts } = runBoth(src, 'semantics.cjs', 'script');
+  assert.equal(original.status, 0, original.stderr);
+  assert.match(original.stdout, /"this is exports",true/);
+  assert.equal(bare.stdout, original.stdout);
+  assert.equal(recorded.stdout, original.stdout);
+  assert.ok(counts.length > 5 && counts.every((c) => c > 0), JSON.stringify(counts));
+});
+
+// Property test: random small programs over the constructs the transform
+// touches print the same before and after (run in one child per batch).
+const leaf = fc.constantFrom('1', 'x', '"s"', 'arr', 'obj', 'maybe', '[]', '{}', '/r+/g', '(() => 2)', 'new Map()');
+const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    tie('e').map((e) => `[${e}]`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `{ k: ${a}, [${b}]: 1 }`),
+    tie('e').map((e) => `(${e})?.slice?.(0)`),
+    tie('e').map((e) => `maybe?.map(${e})?.length`),
+    tie('e').map((e) => `arr.map((v) => (${e}))`),
+    tie('e').map((e) => `(function () { return ${e}; })()`),
+    tie('e').map((e) => `((f = () => (${e})) => f.name + typeof f())()`),
+    tie('e').map((e) => `JSON.stringify(${e})`),
+    tie('e').map((e) => `new (class { v = ${e}; static n = (() => 1).name; })().v`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `(${a}, ${b})`),
+    tie('e').map((e) => `typeof ${e}`),
+  ),
+})).e;
+
+test('property: random programs print the same instrumented', () => {
+  const programs = fc.sample(fc.array(expr, { minLength: 1, maxLength: 6 }), { numRuns: 60, seed: 42 });
+  const body = programs
+    .map((p, i) => `try { const f${i} = () => [${p.join(', ')}]; print(${i}, f${i}()); } catch (e) { print(${i}, 'throws ' + e.constructor.name); }`)
+    .join('\n');
+  const src = [
+    'const arr = [1, 2]; const obj = { a: 1 }; let maybe; const x = 3;',
+    'const print = (i, v) => console.log(i, JSON.stringify(v, (k, w) => (typeof w === "function" ? "fn:" + w.name : w instanceof Map ? "map" : w instanceof RegExp ? String(w) : w)));',
+    body,
+  ].join('\n');
+  const { original, bare } = runBoth(src, 'prop.mjs', 'module');
+  assert.equal(original.status, 0, original.stderr);
+  assert.equal(bare.stdout, original.stdout);
+});
