@@ -11,7 +11,8 @@
  *   mean allocations between samples. Files to instrument:
  *   `NODE_TRACEMALLOC_LINES_INCLUDE` / `_EXCLUDE`, comma-separated globs.
  * - `NODE_TRACEMALLOC_DUMP`: file to dump a snapshot to when the program
- *   ends (`%p` becomes the pid); load it with `Snapshot.load`.
+ *   ends (`%p` becomes the pid); load it with `Snapshot.load`. Killed by
+ *   SIGINT or SIGTERM, it writes one line on stderr instead.
  *
  * A bad setting prints one line on stderr and leaves the program untraced:
  * the profiler never stops the program it measures.
@@ -43,7 +44,23 @@ function fromEnv(): void {
   if (dump) {
     const path = dump.replaceAll('%p', String(process.pid));
     onTracingExit(() => takeSnapshot().dump(path));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) sayWhyNotOn(signal, path);
   }
+}
+
+/**
+ * A fatal signal skips exit hooks, so no dump is written; say so in one
+ * line, then die of the same signal as the untraced program would. When the
+ * program handles the signal itself, its exit writes the dump as usual.
+ */
+function sayWhyNotOn(signal: NodeJS.Signals, path: string): void {
+  const onSignal = (): void => {
+    if (process.listenerCount(signal) > 1) return;
+    process.off(signal, onSignal); // the last listener gone, the default action is back
+    process.stderr.write(`tracemalloc: no snapshot dumped to ${path}: the process was killed by ${signal}\n`);
+    process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
 }
 
 try {

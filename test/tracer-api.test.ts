@@ -37,6 +37,9 @@ test('a second start() keeps tracing and only changes the traceback limit', () =
   assert.equal(snapshot.tracebackLimit, 7);
   assert.ok(snapshot.statistics('filename').some((s) => s.traceback.at(0)!.filename.endsWith('tracer-api.test.ts')), 'earlier traces kept');
   tracemalloc.stop();
+  assert.equal(tracemalloc.isTracing(), true, 'one stop() per start(): the first starter still traces');
+  tracemalloc.stop();
+  assert.equal(tracemalloc.isTracing(), false);
   assert.equal(tracemalloc.getTracebackLimit(), 7, 'the limit stays readable after stop()');
 });
 

@@ -23,14 +23,22 @@ const FILE_CHUNK = 8 * 1024 * 1024;
 export function streamHeapSnapshot(sink: ChunkSink, session?: InspectorSession): void {
   checkSnapshotBudget();
   if (!INSPECTOR_SNAPSHOTS_ARE_SYNC) return snapshotThroughFile(sink);
-  const own = session ?? new InspectorSession();
+  const own = session ?? snapshotSession();
   const unsubscribe = own.on<{ chunk: string }>('HeapProfiler.addHeapSnapshotChunk', (p) => sink(p.chunk));
   try {
     own.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
   } finally {
     unsubscribe();
-    if (!session) own.disconnect();
   }
+}
+
+let shared: InspectorSession | null = null;
+
+// Kept connected for the life of the process: disconnecting any session
+// stops V8's allocation tracker for the whole isolate (exact tracing's).
+function snapshotSession(): InspectorSession {
+  shared ??= new InspectorSession();
+  return shared;
 }
 
 const HANDLE = '__tracemalloc_object_handle__';

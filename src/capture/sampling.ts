@@ -30,35 +30,77 @@ export interface SamplingHeapProfile {
   samples: SamplingSample[];
 }
 
+const NOT_STARTED = /not started/i;
+
 /**
  * V8's sampling heap profiler. Only samples of objects still alive are kept
  * (objects collected by minor or major GCs are dropped), so a profile is a
  * sample of the live heap allocated since `start`.
+ *
+ * V8 has one sampling profiler per isolate, shared by every inspector
+ * session: another session's `startSampling` while it runs is a silent
+ * no-op, and its `stopSampling` (or disconnecting after starting) stops
+ * ours. So the constructor refuses a profiler that is already running
+ * (its interval and its older samples would corrupt the estimates), and
+ * `profile()` says so when another session stopped it.
  */
 export class SamplingCapture {
   private readonly session = new InspectorSession();
 
   constructor(readonly samplingInterval: number, stackDepth: number) {
-    this.session.post('HeapProfiler.enable');
-    this.session.post('HeapProfiler.startSampling', {
-      samplingInterval,
-      stackDepth,
-      includeObjectsCollectedByMajorGC: false,
-      includeObjectsCollectedByMinorGC: false,
-    });
+    try {
+      this.session.post('HeapProfiler.enable');
+      if (running(this.session)) {
+        throw new Error(
+          "tracemalloc: V8's sampling heap profiler is already running in another inspector session (a debugger or another profiler; " +
+            "V8 has one per isolate); stop it first or use mode 'exact'",
+        );
+      }
+      this.session.post('HeapProfiler.startSampling', {
+        samplingInterval,
+        stackDepth,
+        includeObjectsCollectedByMajorGC: false,
+        includeObjectsCollectedByMinorGC: false,
+      });
+    } catch (err) {
+      this.session.disconnect();
+      throw err;
+    }
   }
 
   /** The live samples so far. Cost grows with the number of live samples, not the heap. */
   profile(): SamplingHeapProfile {
-    return this.session.post<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile;
+    try {
+      return this.session.post<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile;
+    } catch (err) {
+      if (!NOT_STARTED.test((err as Error).message)) throw err;
+      throw new Error(
+        "tracemalloc: V8's sampling heap profiler was stopped by another inspector session (V8 has one per isolate), so the traces are lost; " +
+          'call stop() and start() to trace again',
+      );
+    }
   }
 
+  /** Never throws: the profiler may already have been stopped by another session. */
   stop(): void {
     if (!this.session.connected) return;
     try {
       this.session.post('HeapProfiler.stopSampling');
+    } catch {
+      // Stopped elsewhere already; there is nothing left to stop.
     } finally {
       this.session.disconnect();
     }
+  }
+}
+
+/** True when V8's sampling heap profiler is running (started by any session). */
+function running(session: InspectorSession): boolean {
+  try {
+    session.post('HeapProfiler.getSamplingProfile');
+    return true;
+  } catch (err) {
+    if (NOT_STARTED.test((err as Error).message)) return false;
+    throw err;
   }
 }

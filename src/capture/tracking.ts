@@ -10,6 +10,20 @@ import { heapObjectId, streamHeapSnapshot, type ChunkSink } from './heap-snapsho
 const COMPACT_FLAG = 'compact';
 
 /**
+ * The error for a snapshot without allocation traces while tracking: V8 has
+ * one tracker per isolate, and any other inspector session that disables
+ * HeapProfiler, calls `stopTrackingHeapObjects` or merely disconnects (a
+ * debugger detaching, user code closing its own `node:inspector` Session)
+ * stops it for everyone.
+ */
+export function trackerLostError(): Error {
+  return new Error(
+    "tracemalloc: V8's allocation tracker was stopped by another inspector session (one that disconnected, disabled HeapProfiler " +
+      'or stopped tracking; V8 has one tracker per isolate), so the traces are lost; call stop() and start() to trace again',
+  );
+}
+
+/**
  * V8's allocation tracker: every object allocated after `start` records the
  * call stack that allocated it, and heap snapshots carry those stacks.
  */
@@ -62,6 +76,11 @@ export class TrackingCapture {
     if (!this.session.connected) return;
     this.session.disconnect();
     setFlagsFromString(`--${COMPACT_FLAG}`);
+  }
+
+  /** Bytes of the per-interval statistics kept here (V8 adds an interval every 50 ms of allocation). */
+  get heldBytes(): number {
+    return this.fragmentSizes.length * 8;
   }
 
   get active(): boolean {

@@ -1,6 +1,6 @@
 import { Snapshot, Traceback, type Trace } from '../model/index.js';
 import { SamplingCapture } from '../capture/sampling.js';
-import { TrackingCapture } from '../capture/tracking.js';
+import { TrackingCapture, trackerLostError } from '../capture/tracking.js';
 import { watchIdle } from '../capture/idle.js';
 import { liveHeap } from './live-heap.js';
 import { SourceMapResolver } from '../sourcemap/index.js';
@@ -9,7 +9,7 @@ import { tracesFromSamplingProfile } from './from-sampling.js';
 import { siteFrames, tracesFromHeap } from './from-heap.js';
 import { tracesWithLines, type SizedLineSample } from './from-lines.js';
 import { installLineHooks, type LineFilesOptions } from '../lines/install.js';
-import { lineFiles, lineSampleAt, setLineDepth, startLineRecording, stopLineRecording } from '../lines/recorder.js';
+import { lineFiles, lineSampleAt, liveLineSampleCount, setLineDepth, startLineRecording, stopLineRecording } from '../lines/recorder.js';
 import { sampleSizes } from '../lines/sizes.js';
 import type { HeapSnapshot } from '../heap/index.js';
 
@@ -76,6 +76,8 @@ interface Active {
 }
 
 let active: Active | null = null;
+// start() calls not yet matched by stop(): tracing ends when every starter has stopped.
+let starters = 0;
 // Maps are read once per process, not once per snapshot.
 const sourceMaps = new SourceMapResolver();
 // Like Python, the limit stays readable after stop().
@@ -105,7 +107,7 @@ function onProcessExit(): void {
       process.stderr.write(`tracemalloc: exit hook failed: ${(err as Error).message}\n`);
     }
   }
-  stop();
+  stopNow();
 }
 
 function checkLines(lines: unknown): LineOptions | null {
@@ -136,6 +138,12 @@ function capture(mode: TraceMode, interval: number): Pick<Active, 'sampling' | '
  * collected so far; it only changes the traceback limit (which applies to the
  * next snapshots). Asking for another mode or interval meanwhile is ignored
  * with a process warning: call `stop()` first to switch.
+ *
+ * Starts are counted, so that two libraries can each trace: tracing goes on
+ * until `stop()` has been called once per `start()` (see {@link stop}).
+ *
+ * Sampling mode throws when another inspector session (a debugger, another
+ * profiler) already runs V8's sampling heap profiler: V8 has one per isolate.
  */
 export function start(options: StartOptions = {}): void {
   const frames = checkFrames(options.frames ?? 1);
@@ -152,6 +160,7 @@ export function start(options: StartOptions = {}): void {
   };
   lastLimit = frames;
   if (active) {
+    starters++;
     active.policy = policy;
     if (active.lineEvery !== null) setLineDepth(lineDepth(frames));
     if (mode !== active.mode || (mode === 'sampling' && samplingInterval !== active.samplingInterval) || (lines !== null) !== (active.lineEvery !== null)) {
@@ -162,24 +171,44 @@ export function start(options: StartOptions = {}): void {
     }
     return;
   }
+  const parts = capture(mode, samplingInterval);
   let lineEvery: number | null = null;
   if (lines) {
-    installLineHooks(lines);
+    try {
+      installLineHooks(lines);
+    } catch (err) {
+      parts.sampling?.stop();
+      parts.tracking?.stop();
+      throw err;
+    }
     lineEvery = lines.sampleEvery ?? DEFAULT_LINE_SAMPLE_EVERY;
     startLineRecording(lineEvery, lineDepth(frames));
   }
-  const parts = capture(mode, samplingInterval);
   // Allocation tracking keeps the event loop alive forever; stop it once nothing else does.
   const stopIdleWatch = mode === 'exact' ? watchIdle(onProcessExit) : () => {};
   active = { mode, samplingInterval, policy, ...parts, peak: 0, current: 0, stopIdleWatch, lineEvery };
+  starters = 1;
   process.on('exit', onProcessExit);
 }
 
-/** Stop tracing and forget the traces. Fast in both modes: no snapshot is serialised. */
+/**
+ * Stop tracing and forget the traces, once every `start()` has been matched
+ * by a `stop()`: a library that stops its own tracing does not end another's.
+ * Extra calls do nothing. At process exit tracing ends regardless. Fast in
+ * both modes: no snapshot is serialised.
+ */
 export function stop(): void {
+  if (!active) return;
+  if (--starters > 0) return;
+  stopNow();
+}
+
+function stopNow(): void {
   const was = active;
   if (!was) return;
   active = null;
+  starters = 0;
+  sourceMaps.clear();
   process.off('exit', onProcessExit);
   was.stopIdleWatch();
   if (was.lineEvery !== null) stopLineRecording();
@@ -206,6 +235,11 @@ function requireActive(what: string): Active {
  * A snapshot of the traces of live memory allocated since `start()`.
  * Exact mode takes a full V8 heap snapshot (a GC plus a pass over the heap),
  * streamed into the parser without building its JSON text.
+ *
+ * Throws, rather than return a wrong snapshot, when another inspector
+ * session stopped V8's profiler under the tracer (V8 has one sampling
+ * profiler and one allocation tracker per isolate; in exact mode any other
+ * session that disconnects stops the tracker): call `stop()` and `start()`.
  */
 export function takeSnapshot(): Snapshot {
   const state = requireActive('take a snapshot');
@@ -214,7 +248,7 @@ export function takeSnapshot(): Snapshot {
   if (state.lineEvery !== null) {
     result = snapshotWithLines(state, builder);
   } else if (state.tracking) {
-    result = tracesFromHeap(liveHeap(state.tracking), builder);
+    result = tracesFromHeap(trackedHeap(state.tracking), builder);
     state.tracking.observe(result.total);
   } else {
     result = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder);
@@ -235,7 +269,7 @@ function snapshotWithLines(state: Active, builder: TracebackBuilder): { traces: 
   let functionLevel: Trace[];
   let heap: HeapSnapshot;
   if (state.tracking) {
-    heap = liveHeap(state.tracking);
+    heap = trackedHeap(state.tracking);
     functionLevel = tracesFromHeap(heap, builder).traces;
   } else {
     // The profile first: the heap snapshot's GC would otherwise drop samples V8 still lists.
@@ -250,6 +284,13 @@ function snapshotWithLines(state: Active, builder: TracebackBuilder): { traces: 
   const result = tracesWithLines(functionLevel, live, lineFiles(), state.lineEvery!, builder, state.policy.sourceMaps);
   if (state.tracking) state.tracking.observe(result.total);
   return result;
+}
+
+/** A live heap snapshot with its allocation traces; throws when the tracker was lost. */
+function trackedHeap(tracking: TrackingCapture): ReturnType<typeof liveHeap> {
+  const heap = liveHeap(tracking);
+  if (!heap.hasAllocationTraces) throw trackerLostError();
+  return heap;
 }
 
 function note(state: Active, current: number): void {
@@ -290,17 +331,28 @@ export function clearTraces(): void {
   active.sampling?.stop();
   active.tracking?.stop();
   Object.assign(active, capture(active.mode, active.samplingInterval), { peak: 0, current: 0 });
+  if (active.lineEvery !== null) startLineRecording(active.lineEvery, lineDepth(active.policy.limit));
 }
 
 /**
- * Bytes the tool keeps to trace (an estimate: V8's tracker memory is not
- * observable): about 64 bytes per live sample, or per live traced object's
- * address entry in exact mode.
+ * Bytes held to trace, an estimate; 0 when not tracing (`stop()` releases
+ * all of it). It adds what tracemalloc itself keeps between snapshots (the
+ * source maps it has read, sized from their text and decoded segments, and
+ * its per-interval statistics in exact mode; parsed heap snapshots are not
+ * kept) to what V8 keeps for the traces, which is not observable and is
+ * estimated: about 64 bytes per live sample in sampling mode, and about
+ * 16 bytes per 32 traced bytes (one address entry per object) in exact mode.
  */
 export function getTracemallocMemory(): number {
   if (!active) return 0;
-  if (active.sampling) return active.sampling.profile().samples.length * 64;
-  return Math.round((active.tracking!.tracedMemory().current / 32) * 16);
+  // Line mode: per live sample a registry cell (~48 B), its tag (~24 B) and three slots (12 B).
+  const own = sourceMaps.heldBytes + liveLineSampleCount() * 84;
+  if (active.tracking) return own + active.tracking.heldBytes + Math.round((active.tracking.tracedMemory().current / 32) * 16);
+  try {
+    return own + active.sampling!.profile().samples.length * 64;
+  } catch {
+    return own; // the profiler was stopped elsewhere: V8 holds no samples for us
+  }
 }
 
 /**
@@ -313,7 +365,7 @@ export function getObjectTraceback(value: unknown): Traceback | null {
   if (!state.tracking) return null;
   const id = state.tracking.objectId(value);
   if (id === null) return null;
-  const heap = liveHeap(state.tracking);
+  const heap = trackedHeap(state.tracking);
   const node = heap.findNodeById(id);
   if (node === -1) return null;
   const site = heap.nodeTraceNodeId(node);
