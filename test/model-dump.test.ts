@@ -164,7 +164,7 @@ test('load: malformed contents name the bad entry', () => {
     ['interval', { meta: { mode: 'sampling', timestamp: 1, samplingInterval: -4 } }, 'malformed contents: meta: snapshot meta.samplingInterval must be a positive number'],
     ['limit', { tracebackLimit: 0 }, 'malformed contents: "tracebackLimit" must be an integer >= 1'],
     ['frames', { frames: {} }, 'malformed contents: "frames" must be an array'],
-    ['frame-shape', { frames: [['a.ts', 1]] }, 'malformed contents: frames[0]: expected [filename, lineno, column, functionName]'],
+    ['frame-shape', { frames: [['a.ts', 1]] }, 'malformed contents: frames[0]: expected [filename, lineno, column, functionName] or [..., 1]'],
     ['frame-line', { frames: [['a.ts', -1, 0, '']] }, 'malformed contents: frames[0]: Frame lineno must be an integer >= 0, not -1'],
     ['frame-name', { frames: [[7, 1, 0, '']] }, 'malformed contents: frames[0]: Frame filename must be a string, not number'],
     ['tracebacks', { tracebacks: 'x' }, 'malformed contents: "tracebacks" must be an array'],
@@ -192,4 +192,20 @@ test('decodeSnapshot is the in-memory inverse of encodeSnapshot', () => {
   const parts = decodeSnapshot(JSON.parse(JSON.stringify(encodeSnapshot(snap))));
   same(snap, new Snapshot(parts.traces, parts.tracebackLimit, parts.meta));
   assert.throws(() => decodeSnapshot({ format: 'tracemalloc-snapshot', version: 2 }), /^Error: unsupported dump version 2/);
+});
+
+test('line mode frames keep their atLine flag and lineSampleEvery through dump/load', () => {
+  const at = new Frame('/app/handler.ts', 12, 5, 'handle', true);
+  const start = new Frame('/app/handler.ts', 12, 1, 'handle');
+  const snap = new Snapshot(
+    [new Trace(new Traceback([at]), 640, 10), new Trace(new Traceback([start]), 64, 1)],
+    1,
+    { mode: 'sampling', samplingInterval: 65536, lineSampleEvery: 64, timestamp: 1 },
+  );
+  const doc = encodeSnapshot(snap);
+  assert.deepEqual(doc.frames, [['/app/handler.ts', 12, 5, 'handle', 1], ['/app/handler.ts', 12, 1, 'handle']]);
+  const back = decodeSnapshot(JSON.parse(JSON.stringify(doc)));
+  assert.deepEqual(back.traces.map((t) => t.traceback.mostRecent.atLine), [true, false]);
+  assert.equal(back.meta.lineSampleEvery, 64);
+  assert.throws(() => decodeSnapshot({ ...doc, frames: [['/a.ts', 1, 1, 'f', 2]] }), /frames\[0\]: expected/);
 });

@@ -64,6 +64,17 @@ function text(source: Loaded['source']): string | null {
 
 type Strip = (code: string, options: { mode: 'strip' }) => string;
 
+/** Run `fn` without its process warnings (the stripper's "experimental" notice is ours, not the program's). */
+function quietly<T>(fn: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    return fn();
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
 /**
  * The instrumented code of a module, or null to keep it as it is. `url` is
  * what the module runs under (a file URL for ESM, a path for CommonJS).
@@ -75,7 +86,7 @@ export function instrumentModule(url: string, path: string, code: string, source
       // Type stripping keeps every position; instrument the JavaScript it leaves.
       const strip = (nodeModule as unknown as { stripTypeScriptTypes?: Strip }).stripTypeScriptTypes;
       if (!strip) return null;
-      code = strip(code, { mode: 'strip' });
+      code = quietly(() => strip(code, { mode: 'strip' }));
     }
     const inputMap = typescript ? null : (sourceMapOf(code, path)?.text ?? null);
     return instrument(code, { url, sourceType, inputMap }).code;

@@ -5,12 +5,16 @@
  */
 import { estimateInterval, type Frame, type Snapshot, type Statistic, type StatisticDiff, type Traceback } from '../model/index.js';
 
-/** One stack frame. `line` is where V8 says the function starts (see docs/cli.md). */
+/**
+ * One stack frame. `line` is where V8 says the function starts (see
+ * docs/cli.md), unless `atLine` is set: line mode's allocating or calling line.
+ */
 export interface SiteFrame {
   file: string;
   line: number;
   column: number;
   function: string;
+  atLine?: true;
 }
 
 /** 95% bounds of a sampling-mode size estimate (of the size difference, in diffs). */
@@ -46,7 +50,9 @@ export interface SnapshotInfo {
 }
 
 function frameOf(frame: Frame): SiteFrame {
-  return { file: frame.filename, line: frame.lineno, column: frame.column, function: frame.functionName };
+  const site: SiteFrame = { file: frame.filename, line: frame.lineno, column: frame.column, function: frame.functionName };
+  if (frame.atLine) site.atLine = true;
+  return site;
 }
 
 /** Frames of a traceback, oldest first. */

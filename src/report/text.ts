@@ -17,6 +17,18 @@ const PLAIN: TextStyle = { bold: (t) => t, dim: (t) => t };
 export const LINE_NOTE =
   'Note: line numbers are where each function starts; V8 records allocation sites per function, not per line.';
 
+/** Printed under tables of line mode, which mixes allocating lines and function starts. */
+export const LINE_MODE_NOTE =
+  'Note: line mode: lines are the allocating lines of instrumented code; "(function start of f)" marks what V8 saw in f that no instrumented line explains.';
+
+function hasLines(stats: ReadonlyArray<Statistic | StatisticDiff>): boolean {
+  return stats.some((s) => s.traceback.frames.some((f) => f.atLine));
+}
+
+function noteFor(stats: ReadonlyArray<Statistic | StatisticDiff>): string {
+  return hasLines(stats) ? LINE_MODE_NOTE : LINE_NOTE;
+}
+
 /** What a `top` or `compare` table shows. */
 export interface TableRequest {
   key: KeyType;
@@ -29,12 +41,12 @@ export interface TableRequest {
  * Python's text of a statistic with the function name inserted after the
  * location (`app.ts:10 (in makeTable): size=...`).
  */
-export function statLine(stat: Statistic | StatisticDiff): string {
+export function statLine(stat: Statistic | StatisticDiff, lineMode = false): string {
   const text = String(stat);
   const frame = stat.traceback.at(0)!;
   const location = `${stat.traceback}: `;
-  if (!frame.functionName || !text.startsWith(location)) return text;
-  return `${formatFrameWithFunction(frame)}: ${text.slice(location.length)}`;
+  if ((!frame.functionName && !lineMode) || !text.startsWith(location)) return text;
+  return `${formatFrameWithFunction(frame, lineMode)}: ${text.slice(location.length)}`;
 }
 
 function title(kind: 'top' | 'compare', request: TableRequest, shown: number): string {
@@ -55,25 +67,27 @@ function sum<T>(items: readonly T[], value: (item: T) => number): number {
 /** The `top` table: Python's display_top, one line per statistic. */
 export function renderTop(stats: readonly Statistic[], request: TableRequest, style: TextStyle = PLAIN): string {
   const shown = request.limit > 0 ? stats.slice(0, request.limit) : stats;
+  const lineMode = hasLines(stats);
   const lines = [style.bold(title('top', request, shown.length))];
   shown.forEach((stat, i) => {
-    lines.push(`${style.bold(`#${i + 1}:`)} ${statLine(stat)}`);
+    lines.push(`${style.bold(`#${i + 1}:`)} ${statLine(stat, lineMode)}`);
     lines.push(...tracebackLines(stat, request.key));
   });
   const rest = stats.slice(shown.length);
   if (rest.length > 0) lines.push(`${rest.length} other: size=${formatSize(sum(rest, (s) => s.size))}, count=${sum(rest, (s) => s.count)}`);
   // Cumulative statistics count a trace once per frame: their sum is not the total.
   if (!request.cumulative) lines.push(`Total allocated size: ${formatSize(sum(stats, (s) => s.size))}, count=${sum(stats, (s) => s.count)}`);
-  lines.push(style.dim(LINE_NOTE));
+  lines.push(style.dim(noteFor(stats)));
   return `${lines.join('\n')}\n`;
 }
 
 /** The `compare` table: Python's "Top differences". */
 export function renderCompare(diffs: readonly StatisticDiff[], request: TableRequest, style: TextStyle = PLAIN): string {
   const shown = request.limit > 0 ? diffs.slice(0, request.limit) : diffs;
+  const lineMode = hasLines(diffs);
   const lines = [style.bold(title('compare', request, shown.length))];
   shown.forEach((stat, i) => {
-    lines.push(`${style.bold(`#${i + 1}:`)} ${statLine(stat)}`);
+    lines.push(`${style.bold(`#${i + 1}:`)} ${statLine(stat, lineMode)}`);
     lines.push(...tracebackLines(stat, request.key));
   });
   const rest = diffs.slice(shown.length);
@@ -81,7 +95,7 @@ export function renderCompare(diffs: readonly StatisticDiff[], request: TableReq
     lines.push(`${rest.length} other: size=${formatSize(sum(rest, (s) => s.size))} (${formatSize(sum(rest, (s) => s.sizeDiff), true)})`);
   }
   if (!request.cumulative) lines.push(`Total change: ${formatSize(sum(diffs, (s) => s.sizeDiff), true)}`);
-  lines.push(style.dim(LINE_NOTE));
+  lines.push(style.dim(noteFor(diffs)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -110,6 +124,6 @@ export function tableJson(
     ...(old ? { old } : {}),
     total: { size: sum(stats, (s) => s.size), count: sum(stats, (s) => s.count), statistics: stats.length },
     rows,
-    note: LINE_NOTE,
+    note: noteFor(stats),
   };
 }

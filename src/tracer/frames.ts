@@ -29,7 +29,16 @@ export interface FramePolicy {
 const LIBRARY_ROOT = fileURLToPath(new URL('../', import.meta.url));
 // Runtime dependencies that the tool calls (source maps): their allocations
 // are the tool's when the tool called them.
-const DEPENDENCY_ROOTS = ['@jridgewell/trace-mapping', '@jridgewell/sourcemap-codec', '@jridgewell/resolve-uri']
+const DEPENDENCY_ROOTS = [
+  '@jridgewell/trace-mapping',
+  '@jridgewell/sourcemap-codec',
+  '@jridgewell/resolve-uri',
+  // Line mode's instrumentation, which runs in the traced thread on most Node versions.
+  'acorn',
+  'magic-string',
+  '@jridgewell/remapping',
+  '@jridgewell/gen-mapping',
+]
   .map((name) => {
     try {
       const entry = fileURLToPath(import.meta.resolve(name));
@@ -93,7 +102,8 @@ export class TracebackBuilder {
       const internal = isInternalFrame(raw.url);
       const filename = filenameOf(raw.url);
       const library = !internal && isLibraryFrame(filename);
-      if (!internal && firstUser === null && (library || !isDependencyFrame(filename))) firstUser = !library;
+      // WebAssembly (such as Node's TypeScript stripper) belongs to whoever called it.
+      if (!internal && firstUser === null && !raw.url.startsWith('wasm://') && (library || !isDependencyFrame(filename))) firstUser = !library;
       if (firstUser === false && !this.policy.internalFrames) return null;
       if ((internal || library) && !this.policy.internalFrames) {
         if (internal && innermostInternal === null && raw.url !== '') innermostInternal = raw;
