@@ -424,7 +424,8 @@ describe('fuzz: dump files', GUARD, () => {
           let doc: unknown = structuredClone(base);
           for (const e of edits) {
             try {
-              doc = setAt(doc, e.path, e.value, e.remove);
+              // Cloned: the constants are shared between runs and later edits write into them.
+              doc = setAt(doc, e.path, structuredClone(e.value), e.remove);
             } catch {
               /* an earlier edit removed the parent: skip */
             }
