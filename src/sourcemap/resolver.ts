@@ -54,15 +54,21 @@ export class SourceMapResolver {
     } catch {
       return null;
     }
-    if (found.source === null || found.line === null) return null;
-    const source = found.source.startsWith('file://') ? fileURLToPath(found.source) : found.source;
+    // A map whose segments name missing sources or names gives undefined here.
+    if (typeof found.source !== 'string' || typeof found.line !== 'number' || !Number.isFinite(found.line)) return null;
+    let source = found.source;
+    try {
+      if (source.startsWith('file://')) source = fileURLToPath(source);
+    } catch {
+      // file://host/... names no local file: show the URL as the map gives it.
+    }
     return { filename: source, line: found.line, column: (found.column ?? -1) + 1 };
   }
 
   private load(filename: string): TraceMap | null {
     let traceMap = this.maps.get(filename);
     if (traceMap === undefined) {
-      traceMap = fromNodeCache(filename) ?? fromDisk(filename);
+      traceMap = fromNodeCache(filename) ?? safeFromDisk(filename);
       this.maps.set(filename, traceMap);
       this.bytes += filename.length + 64 + (traceMap ? estimateBytes(traceMap) : 0);
     }
@@ -95,6 +101,15 @@ function readSmall(path: string): string | null {
   try {
     if (statSync(path).size > MAX_BYTES) return null;
     return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** A hostile `sourceMappingURL` (bad percent escapes, file://host, ...) means no map, never an exception. */
+function safeFromDisk(filename: string): TraceMap | null {
+  try {
+    return fromDisk(filename);
   } catch {
     return null;
   }
