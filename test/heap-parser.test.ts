@@ -129,6 +129,9 @@ describe('heap parser: hand-made snapshot', () => {
     assert.deepEqual(whole.retainerPath(9)!.map((s) => s.edge), ['1', '1']);
     assert.equal(whole.retainerPath(8), null);
     assert.deepEqual(whole.retainerPath(0), []);
+    // A string at the end of a path: its contents only on request.
+    assert.match(whole.retainerPath(7)!.at(-1)!.node, /^string \(11 chars, #[0-9a-f]{8}\) @15$/);
+    assert.equal(whole.retainerPath(7, { includeStrings: true })!.at(-1)!.node, 'string "hello world" @15');
   });
 
   it('lists retainers', () => {
@@ -161,7 +164,12 @@ describe('heap parser: hand-made snapshot', () => {
     assert.equal(c.totalCount, GRAPH.length - 2); // all but the root and the weakly held Weakling
     assert.equal(c.topObjects[0].name, 'Delta');
     assert.equal(c.topObjects[0].retainedSize, 5074);
-    assert.deepEqual(c.duplicatedStrings, [{ value: 'hello world', length: 11, count: 2, totalSize: 32 }]);
+    // Contents only on request; otherwise a length and a tag, equal for equal strings.
+    assert.deepEqual(census(whole, { includeStrings: true }).duplicatedStrings, [{ value: 'hello world', included: true, length: 11, count: 2, totalSize: 32 }]);
+    assert.equal(c.duplicatedStrings.length, 1);
+    assert.match(c.duplicatedStrings[0].value, /^string \(11 chars, #[0-9a-f]{8}\)$/);
+    assert.equal(c.duplicatedStrings[0].included, false);
+    assert.doesNotMatch(JSON.stringify(c), /hello world|LLLL/);
   });
 });
 
@@ -251,9 +259,15 @@ describe('heap census helpers on the hand-made snapshot', () => {
   const snap = new HeapSnapshotParser();
   snap.write(tinySnapshotJson());
   const s = snap.end();
-  it('previews fields with short strings only', () => {
-    assert.equal(preview(s, 6), `Delta {u: ${JSON.stringify(UNICODE)}, long: "${'L'.repeat(40)}…"}`);
-    assert.equal(preview(s, 3), 'Alpha {c: Gamma @11, s2: "hello world"}');
+  it('previews fields with short strings only, and strings only on request', () => {
+    const on = { includeStrings: true };
+    assert.equal(preview(s, 6, on), `Delta {u: ${JSON.stringify(UNICODE)}, long: "${'L'.repeat(40)}…"}`);
+    assert.equal(preview(s, 3, on), 'Alpha {c: Gamma @11, s2: "hello world"}');
+    assert.match(preview(s, 6), /^Delta \{u: string \(\d+ chars, #[0-9a-f]{8}\), long: string \(5000 chars, #[0-9a-f]{8}\)\}$/);
+    // Both "hello world" nodes get the same tag, another string another one.
+    const tag = (k: number) => /#([0-9a-f]{8})/.exec(preview(s, k))![1];
+    assert.equal(preview(s, 3), `Alpha {c: Gamma @11, s2: string (11 chars, #${tag(7)})}`);
+    assert.notEqual(tag(7), tag(6));
   });
   it('diffs a snapshot against itself as all surviving', () => {
     const d = diffSnapshots(s, s);

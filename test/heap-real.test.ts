@@ -60,10 +60,11 @@ describe('heap snapshots from a real process (v8.writeHeapSnapshot)', async () =
 
   it('previews objects without long strings', () => {
     const k = nodesNamed(snap, 'Leaky')[7];
-    const p = preview(snap, k);
+    const p = preview(snap, k, { includeStrings: true });
     assert.match(p, /^Leaky \{/);
     assert.match(p, /label: "leaky-\d+"/);
     assert.ok(p.length < 300);
+    assert.match(preview(snap, k), /label: string \(\d+ chars, #[0-9a-f]{8}\)/);
   });
 });
 

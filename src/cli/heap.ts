@@ -17,6 +17,7 @@ interface HeapOptions {
   limit: number;
   paths: number;
   json?: boolean;
+  includeStrings?: boolean;
 }
 
 async function load(path: string): Promise<HeapSnapshot> {
@@ -51,11 +52,13 @@ export function registerHeap(program: Command): void {
     .addOption(new Option('--limit <n>', 'rows per table').argParser(integerIn(1, 100_000)).default(20))
     .addOption(new Option('--paths <n>', 'retainer paths to show, for the biggest objects').argParser(integerIn(0, 1000)).default(5))
     .option('--json', 'print JSON instead of text tables')
+    .option('--include-strings', 'show the contents of heap strings (by default only their length and a tag: they can hold secrets)')
     .addHelpText('after', '\nExamples:\n  tracemalloc heap app.heapsnapshot\n  tracemalloc heap app.heapsnapshot --limit 50 --paths 10\n  tracemalloc heap diff before.heapsnapshot after.heapsnapshot\n')
     .action(async (file: string, options: HeapOptions) => {
       const snapshot = await load(file);
-      const result = census(snapshot, { top: options.limit });
-      const paths = result.topObjects.slice(0, options.paths).map((o) => snapshot.retainerPath(o.nodeIndex));
+      const includeStrings = options.includeStrings ?? false;
+      const result = census(snapshot, { top: options.limit, includeStrings });
+      const paths = result.topObjects.slice(0, options.paths).map((o) => snapshot.retainerPath(o.nodeIndex, { includeStrings }));
       process.stdout.write(
         options.json
           ? `${JSON.stringify(censusJson(file, result, paths, options.limit), null, 2)}\n`

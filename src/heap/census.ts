@@ -1,4 +1,5 @@
 import { NO_DISTANCE } from './distances.js';
+import { hiddenString } from './hide.js';
 import { preview } from './preview.js';
 import type { HeapSnapshot } from './snapshot.js';
 
@@ -27,8 +28,13 @@ export interface CensusObject {
 
 /** Strings stored more than once with the same contents. */
 export interface DuplicatedString {
-  /** The contents, cut to `maxStringLength` characters. */
+  /**
+   * The contents, cut to `maxStringLength` characters, with
+   * `includeStrings`; otherwise the length and a tag, `string (12 chars, #9f2c41d0)`.
+   */
   value: string;
+  /** True when `value` holds the contents, false when it is the length and tag. */
+  included: boolean;
   /** Full length of the (V8-capped) name. */
   length: number;
   count: number;
@@ -43,8 +49,14 @@ export interface CensusOptions {
   duplicates?: number;
   /** Compute retained sizes (needs the dominator tree; default true). */
   retained?: boolean;
-  /** Longest string value shown in previews and duplicates (default 40). */
+  /** Longest string value shown in previews and duplicates (default 40), with `includeStrings`. */
   maxStringLength?: number;
+  /**
+   * Show the contents of heap strings in object names, previews and
+   * duplicated strings. Off by default: strings can hold secrets, so they are
+   * shown as their length and a tag (see {@link PreviewOptions.includeStrings}).
+   */
+  includeStrings?: boolean;
 }
 
 export interface Census {
@@ -72,6 +84,7 @@ export function census(snap: HeapSnapshot, options?: CensusOptions): Census {
   const dupN = options?.duplicates ?? 20;
   const maxString = options?.maxStringLength ?? 40;
   const wantRetained = options?.retained ?? true;
+  const includeStrings = options?.includeStrings ?? false;
   const n = snap.nodeCount;
   const dist = snap.distances();
   const classOf = new Uint32Array(n);
@@ -104,16 +117,16 @@ export function census(snap: HeapSnapshot, options?: CensusOptions): Census {
       topObjects.push({
         nodeIndex: k,
         id: snap.nodeId(k),
-        name: snap.nodeName(k).slice(0, 200),
+        name: includeStrings || !isString(snap, k) ? snap.nodeName(k).slice(0, 200) : hiddenString(snap.nodeName(k), snap.stringLength(snap.data.nodeName[k])),
         type: snap.nodeType(k),
         selfSize: snap.selfSize(k),
         retainedSize: retainedSize[k],
-        preview: preview(snap, k, { maxStringLength: maxString }),
+        preview: preview(snap, k, { maxStringLength: maxString, includeStrings }),
       });
     }
     groups.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize);
   } else groups.sort((a, b) => b.selfSize - a.selfSize);
-  return { groups, topObjects, duplicatedStrings: duplicatedStrings(snap, dist, dupN, maxString), totalCount, totalSize };
+  return { groups, topObjects, duplicatedStrings: duplicatedStrings(snap, dist, dupN, maxString, includeStrings), totalCount, totalSize };
 }
 
 /** Dominator-tree walk keeping, per class, whether an ancestor of that class is on the path. */
@@ -190,7 +203,13 @@ function topByRetained(snap: HeapSnapshot, retained: Float64Array, dist: Uint32A
   return best;
 }
 
-function duplicatedStrings(snap: HeapSnapshot, dist: Uint32Array, topN: number, maxString: number): DuplicatedString[] {
+function isString(snap: HeapSnapshot, k: number): boolean {
+  const t = snap.nodeTypeId(k);
+  const ids = snap.nodeTypeIds;
+  return t === ids.string || t === ids['concatenated string'] || t === ids['sliced string'];
+}
+
+function duplicatedStrings(snap: HeapSnapshot, dist: Uint32Array, topN: number, maxString: number, includeStrings: boolean): DuplicatedString[] {
   const stringType = snap.nodeTypeIds.string;
   const names = snap.data.nodeName;
   // V8 interns names in the strings table, so equal contents share a name index.
@@ -208,7 +227,9 @@ function duplicatedStrings(snap: HeapSnapshot, dist: Uint32Array, topN: number, 
   for (const [s, acc] of byName) {
     if (acc.count < 2) continue;
     const value = snap.string(s);
-    out.push({ value: value.length > maxString ? `${value.slice(0, maxString)}…` : value, length: snap.stringLength(s), count: acc.count, totalSize: acc.size });
+    const length = snap.stringLength(s);
+    const shown = !includeStrings ? hiddenString(value, length) : value.length > maxString ? `${value.slice(0, maxString)}…` : value;
+    out.push({ value: shown, included: includeStrings, length, count: acc.count, totalSize: acc.size });
   }
   out.sort((a, b) => b.totalSize - a.totalSize || b.count - a.count);
   return out.slice(0, topN);

@@ -10,7 +10,9 @@ export class HeapSnapshotError extends Error {
   readonly offset: number;
 
   constructor(message: string, offset: number) {
-    super(message);
+    // Messages quote keys read from the input: escape control characters so
+    // that a hostile key cannot break the message over several lines.
+    super(message.replace(/[\u0000-\u001f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
     this.name = 'HeapSnapshotError';
     this.offset = offset;
   }

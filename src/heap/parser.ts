@@ -16,6 +16,14 @@ export interface HeapSnapshotParserOptions {
    * original length kept. Default 1024, the cap V8 applies to object names.
    */
   maxStringLength?: number;
+  /**
+   * Size of the whole input in bytes, when known ({@link readHeapSnapshot}
+   * passes the file size). It bounds how much the header's `node_count` and
+   * `edge_count` may preallocate, so that a header claiming a trillion nodes
+   * cannot take the memory. Without it, preallocation stops at 2^20 nodes
+   * and edges and bigger inputs grow as they are read.
+   */
+  inputBytes?: number;
 }
 
 // Parser modes: which kind of value the bytes currently belong to.
@@ -52,6 +60,8 @@ const R_DETACHED = 7;
 const R_TO = 8;
 
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+/** Preallocation bound, in nodes or edges, when the input size is unknown. */
+const PREALLOC_CAP = 1 << 20;
 /** Strings up to this many bytes, with no escapes and inside one chunk, are decoded in one call. */
 const FAST_STRING_BYTES = 64 * 1024;
 
@@ -75,6 +85,7 @@ function show(b: number): string {
 export class HeapSnapshotParser {
   private readonly onProgress: ((bytesRead: number) => void) | undefined;
   private readonly maxString: number;
+  private readonly inputBytes: number;
   /** Byte offset of the current chunk's start. */
   private base = 0;
   private failed: HeapSnapshotError | null = null;
@@ -154,6 +165,8 @@ export class HeapSnapshotParser {
   constructor(options?: HeapSnapshotParserOptions) {
     this.onProgress = options?.onProgress;
     this.maxString = Math.max(16, options?.maxStringLength ?? DEFAULT_MAX_STRING_LENGTH);
+    const bytes = options?.inputBytes;
+    this.inputBytes = typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
     this.strAcc = new StringAccumulator(this.maxString);
   }
 
@@ -297,8 +310,9 @@ export class HeapSnapshotParser {
       case 'samples':
       case 'locations':
         // Locations hold at most one record per node: reserving that bound up
-        // front avoids regrowth (untouched pages cost no RSS) and finish() trims.
-        this.generic = new Growable(Float64Array, key === 'locations' && this.meta ? Math.max(1024, this.meta.nodeCount * this.meta.locationFields.length) : 1024);
+        // front avoids regrowth and finish() trims. The nodes read so far are
+        // the bound (V8 writes them first); the header's count is not trusted.
+        this.generic = new Growable(Float64Array, key === 'locations' && this.meta ? Math.max(1024, (this.nodeOrd || this.expected(this.meta.nodeCount, this.nodeStride)) * this.meta.locationFields.length) : 1024);
         this.startNumbers(K_GENERIC);
         return;
       case 'strings':
@@ -417,9 +431,18 @@ export class HeapSnapshotParser {
     );
     // Exact preallocation when the header announces the counts (V8 always does):
     // no growth copies, no slack, which is what keeps peak memory near the final size.
-    this.growNodes(meta.nodeCount > 0 ? meta.nodeCount : 1024);
-    this.growEdges(meta.edgeCount > 0 ? meta.edgeCount : 1024);
+    this.growNodes(Math.max(1024, this.expected(meta.nodeCount, this.nodeStride)));
+    this.growEdges(Math.max(1024, this.expected(meta.edgeCount, this.edgeStride)));
     if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(this.nodeCap);
+  }
+
+  /**
+   * A header count, trusted only as far as the input can hold it: every
+   * record takes at least two bytes ("0,") per field.
+   */
+  private expected(count: number, stride: number): number {
+    const bound = this.inputBytes > 0 ? Math.floor(this.inputBytes / (2 * stride)) : PREALLOC_CAP;
+    return count > 0 ? Math.min(Math.floor(count), bound) : 0;
   }
 
   private growNodes(min: number): void {

@@ -17,10 +17,10 @@ export interface ReadHeapSnapshotOptions extends HeapSnapshotParserOptions {
  * @throws HeapSnapshotError if the file is not a complete V8 heap snapshot.
  */
 export async function readHeapSnapshot(path: string, options?: ReadHeapSnapshotOptions): Promise<HeapSnapshot> {
-  const parser = new HeapSnapshotParser(options);
   const size = Math.max(4096, options?.chunkSize ?? 8 * 1024 * 1024);
   const fh = await open(path, 'r');
   try {
+    const parser = new HeapSnapshotParser({ ...options, inputBytes: options?.inputBytes ?? (await fh.stat()).size });
     // The parser copies whatever it keeps, so one buffer serves every read.
     const buf = Buffer.allocUnsafe(size);
     for (;;) {
@@ -28,10 +28,10 @@ export async function readHeapSnapshot(path: string, options?: ReadHeapSnapshotO
       if (bytesRead === 0) break;
       parser.write(bytesRead === size ? buf : buf.subarray(0, bytesRead));
     }
+    return parser.end();
   } finally {
     await fh.close();
   }
-  return parser.end();
 }
 
 export { HeapSnapshotError };

@@ -1,6 +1,7 @@
 import type { SnapshotData } from './data.js';
 import { computeDistances, type EdgeFilter, makeDistanceFilter, NO_DISTANCE } from './distances.js';
 import { computeDominators, type DominatorTree } from './dominators.js';
+import { hiddenString } from './hide.js';
 import { buildIdIndex, findId, type IdIndex } from './id-index.js';
 import type { HeapSnapshotMeta } from './meta.js';
 import { buildRetainers, type RetainerIndex, SOURCE_MASK } from './retainers.js';
@@ -155,8 +156,15 @@ export class HeapSnapshot {
     return `(${this.nodeType(k)})`;
   }
 
-  /** One-line description such as `Leaky @1234`, `function make @56` or `string "abc…" @78`. */
-  describeNode(k: number): string {
+  /**
+   * One-line description such as `Leaky @1234`, `function make @56` or
+   * `string (12 chars, #9f2c41d0) @78`.
+   *
+   * @param options.includeStrings show a string's contents (cut to 40
+   *   characters), `string "abc…" @78`, instead of its length and a tag.
+   *   Off by default: heap strings can hold secrets.
+   */
+  describeNode(k: number, options?: { includeStrings?: boolean }): string {
     const t = this.data.nodeType[k];
     const ids = this.nodeTypeIds;
     const id = this.nodeId(k);
@@ -164,6 +172,7 @@ export class HeapSnapshot {
     if (t === ids.object || t === ids.native) return `${name || '(anonymous)'} @${id}`;
     if (t === ids.closure) return `function ${name || '(anonymous)'} @${id}`;
     if (t === ids.string || t === ids['concatenated string'] || t === ids['sliced string']) {
+      if (!options?.includeStrings) return `${hiddenString(name, this.stringLength(this.data.nodeName[k]))} @${id}`;
       const s = name.length > 40 ? `${name.slice(0, 40)}…` : name;
       return `string ${JSON.stringify(s)} @${id}`;
     }
@@ -292,9 +301,10 @@ export class HeapSnapshot {
   /**
    * A shortest path from the root to node `k` along the edges the distance
    * search follows, as steps from the root's child to `k`. Null if `k` is
-   * unreachable; empty for the root.
+   * unreachable; empty for the root. Strings on the path are described
+   * without their contents unless `options.includeStrings` (see {@link describeNode}).
    */
-  retainerPath(k: number): RetainerPathStep[] | null {
+  retainerPath(k: number, options?: { includeStrings?: boolean }): RetainerPathStep[] | null {
     const dist = this.distances();
     if (dist[k] === NO_DISTANCE) return null;
     const filter = this.distanceFilter!;
@@ -322,7 +332,7 @@ export class HeapSnapshot {
         }
       }
       if (best < 0) break; // cannot happen for a consistent distance map
-      steps.push({ edge: this.edgeName(bestEdge), edgeType: this.edgeType(bestEdge), nodeIndex: cur, node: this.describeNode(cur) });
+      steps.push({ edge: this.edgeName(bestEdge), edgeType: this.edgeType(bestEdge), nodeIndex: cur, node: this.describeNode(cur, options) });
       cur = best;
     }
     return steps.reverse();

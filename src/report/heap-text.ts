@@ -55,7 +55,7 @@ export function renderCensus(file: string, result: Census, paths: Array<Retainer
     out.push(
       ...table(
         ['Copies', 'Total size', 'Value'],
-        result.duplicatedStrings.slice(0, limit).map((d) => [formatInt(d.count), formatSize(d.totalSize), JSON.stringify(d.value)]),
+        result.duplicatedStrings.slice(0, limit).map((d) => [formatInt(d.count), formatSize(d.totalSize), d.included ? JSON.stringify(d.value) : d.value]),
         2,
       ),
     );

@@ -65,8 +65,14 @@ export class SourceMapResolver {
     } catch {
       return null;
     }
-    if (found.source === null || found.line === null) return null;
-    const source = found.source.startsWith('file://') ? fileURLToPath(found.source) : found.source;
+    // A map whose segments name missing sources or names gives undefined here.
+    if (typeof found.source !== 'string' || typeof found.line !== 'number' || !Number.isFinite(found.line)) return null;
+    let source = found.source;
+    try {
+      if (source.startsWith('file://')) source = fileURLToPath(source);
+    } catch {
+      // file://host/... names no local file: show the URL as the map gives it.
+    }
     return { filename: source, line: found.line, column: (found.column ?? -1) + 1 };
   }
 
@@ -74,7 +80,7 @@ export class SourceMapResolver {
     let traceMap = this.maps.get(filename);
     if (traceMap === undefined) {
       const given = this.given.get(filename);
-      traceMap = given !== undefined ? parseMap(given, pathToFileURL(filename).href) : (fromNodeCache(filename) ?? fromDisk(filename));
+      traceMap = given !== undefined ? parseMap(given, pathToFileURL(filename).href) : (fromNodeCache(filename) ?? safeFromDisk(filename));
       this.maps.set(filename, traceMap);
       this.bytes += filename.length + 64 + (traceMap ? estimateBytes(traceMap) : 0);
     }
@@ -117,6 +123,15 @@ function parseMap(text: string, url: string): TraceMap | null {
     return new TraceMap(text, url);
   } catch {
     // A corrupt map must not cost the user their profile: keep generated positions.
+    return null;
+  }
+}
+
+/** A hostile `sourceMappingURL` (bad percent escapes, file://host, ...) means no map, never an exception. */
+function safeFromDisk(filename: string): TraceMap | null {
+  try {
+    return fromDisk(filename);
+  } catch {
     return null;
   }
 }

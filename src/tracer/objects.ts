@@ -10,7 +10,7 @@ export interface ObjectGroup {
   selfSize: number;
   /** Bytes that would be freed if all of them went away. */
   retainedSize: number;
-  /** Short descriptions of a few members; strings cut at 40 characters. */
+  /** Short descriptions of a few members; string values as their length and a tag unless `includeStrings`, then cut at 40 characters. */
   previews: string[];
 }
 
@@ -22,6 +22,12 @@ export interface GetObjectsOptions {
   previews?: number;
   /** Compute retained sizes (dominator tree). Default true. */
   retained?: boolean;
+  /**
+   * Show the contents of strings in previews. Default false: heap strings can
+   * hold secrets, so they are shown as `string (1234 chars, #9f2c41d0)`, a
+   * length and a tag that is equal for equal strings within one process.
+   */
+  includeStrings?: boolean;
 }
 
 /**
@@ -36,7 +42,7 @@ export function getObjects(options: GetObjectsOptions = {}): { groups: ObjectGro
   const groups = result.groups.slice(0, options.top ?? 20);
   const samples = samplesByClass(heap, new Set(groups.map((g) => g.name)), options.previews ?? 3);
   return {
-    groups: groups.map((g) => ({ ...g, previews: (samples.get(g.name) ?? []).map((k) => preview(heap, k, { maxFields: 4 })) })),
+    groups: groups.map((g) => ({ ...g, previews: (samples.get(g.name) ?? []).map((k) => preview(heap, k, { maxFields: 4, includeStrings: options.includeStrings ?? false })) })),
     totalCount: result.totalCount,
     totalSize: result.totalSize,
   };
