@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fixture, runJson } from './helpers.js';
@@ -23,8 +24,9 @@ function lineOf(marker: string, source = SOURCE): number {
   return at + 1;
 }
 
-function runLines(every: number, frames: number, n = 3000, interval = 64 * 1024): Result {
-  return runJson<Result>(['--import', START, fixture('lines-multi.js'), String(n)], {
+function runLines(every: number, frames: number, n = 3000, interval = 64 * 1024, script = fixture('lines-multi.js'), binary?: string): Result {
+  return runJson<Result>(['--import', START, script, String(n)], {
+    binary,
     env: {
       NODE_TRACEMALLOC_LINES: '1',
       NODE_TRACEMALLOC_LINES_EVERY: String(every),
@@ -100,3 +102,25 @@ test('line mode with sampling: estimates cover the exact counts', () => {
     assert.ok(half < 0.5 * blocks, 'bounds are informative');
   }
 });
+
+// Other Node versions (see heap-versions.test.ts): registerHooks instead of
+// register + _compile, and, from 22.18, the .ts file run directly through type stripping.
+const binaries = [process.execPath, ...(process.env.TRACEMALLOC_NODE_BINARIES ?? '').split(':').filter(Boolean)];
+for (const binary of binaries) {
+  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const [major, minor] = version.slice(1).split('.').map(Number);
+  const strips = major > 22 || (major === 22 && minor >= 18);
+  test(`line mode on ${version}: tsc output${strips ? ' and the .ts file through type stripping' : ''} give the .ts lines`, () => {
+    const scripts = [fixture('lines-multi.js'), ...(strips ? [SOURCE] : [])];
+    for (const script of scripts) {
+      const { stats } = runLines(1, 2, 3000, 64 * 1024, script, binary);
+      const [o] = atLine(stats, lineOf('objects'));
+      const [a] = atLine(stats, lineOf('arrays'));
+      assert.ok(o && a, `${script}: ${JSON.stringify(stats)}`);
+      assert.equal(o.count, 3000);
+      assert.equal(a.count, 6000);
+      assert.ok(o.frames.at(-1)!.file.endsWith('lines-multi.ts'));
+      assert.equal(o.frames.at(-2)!.line, lineOf('call'), 'the caller at its calling line');
+    }
+  });
+}
