@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture, runJson } from './helpers.js';
+import { fixture, runJson, runNode } from './helpers.js';
 
 interface FrameJson { file: string; line: number; fn: string; atLine: boolean }
 interface StatJson {
@@ -124,3 +126,25 @@ for (const binary of binaries) {
     }
   });
 }
+
+test('tracemalloc run --lines on a .ts file: top shows allocating lines, and an excluded module keeps its function start, marked', () => {
+  const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  const app = fileURLToPath(new URL('../../test/fixtures/lines-app.ts', import.meta.url));
+  const out = mkdtempSync(join(tmpdir(), 'tm-lines-'));
+  try {
+    const env = { NO_COLOR: '1', NODE_TRACEMALLOC_LINES_EXCLUDE: '**/lines-lib.*' };
+    const run = runNode([CLI, 'run', '--lines', '--line-sample-every', '4', '--out', out, '--', app], { env });
+    assert.equal(run.status, 0, run.stderr);
+    const snap = readdirSync(out).find((f) => f.endsWith('-exit.snap'))!;
+    const top = runNode([CLI, 'top', join(out, snap), '--key', 'lineno', '--limit', '0'], { env });
+    assert.equal(top.status, 0, top.stderr);
+    for (const marker of ['tags', 'entry']) {
+      assert.match(top.stdout, new RegExp(`lines-app\\.ts:${lineOf(marker, app)} \\(in register\\): size=`), top.stdout);
+    }
+    // The excluded library: V8's function-level figure, marked as a function start.
+    assert.match(top.stdout, /lines-lib\.(ts|js):2 \(function start of makeRecords\): size=/, top.stdout);
+    assert.match(top.stdout, /Note: line mode/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
