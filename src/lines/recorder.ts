@@ -8,7 +8,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import type { RawFrame } from '../tracer/frames.js';
 import type { LineFunction, LineSite } from './transform.js';
 
 /** `Symbol.for` key under which instrumented code finds the recorder. */
@@ -24,12 +23,20 @@ export interface LineFile {
   table(): { sites: LineSite[]; functions: LineFunction[] };
 }
 
+/** A caller's frame as a stack trace shows it: generated position, 1-based. */
+export interface CallerFrame {
+  functionName: string;
+  url: string;
+  line: number;
+  column: number;
+}
+
 /** A sampled allocation. */
 export interface LineSample {
   readonly file: LineFile;
   readonly site: number;
   /** Callers of the allocating function, innermost first, at generated positions. */
-  readonly callers: readonly RawFrame[];
+  readonly callers: readonly CallerFrame[];
 }
 
 /** What instrumented code sees under {@link RECORDER_SYMBOL}. */
@@ -70,7 +77,7 @@ class Recorder {
   private stackOf = new Int32Array(1024);
   private used = 0;
   private free: number[] = [];
-  private readonly stacks: RawFrame[][] = [[]];
+  private readonly stacks: CallerFrame[][] = [[]];
   private readonly stackIds = new Map<string, number>([['', 0]]);
   /** Live slots (registered and not yet finalized). */
   live = 0;
@@ -158,7 +165,7 @@ class Recorder {
       Error.stackTraceLimit = limit;
     }
     if (!Array.isArray(sites)) return 0;
-    const frames: RawFrame[] = [];
+    const frames: CallerFrame[] = [];
     let key = '';
     for (let i = 1; i < sites.length; i++) {
       const s = sites[i];
