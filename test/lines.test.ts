@@ -148,3 +148,20 @@ test('tracemalloc run --lines on a .ts file: top shows allocating lines, and an 
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('line mode leaves tricky syntax behaving the same: await/yield in literals, getters, super, private and static fields, decorators, optional chains, new.target, labels', async () => {
+  const script = fixture('lines-tricky.js');
+  const plain = runNode([script]);
+  const traced = runNode(['--import', START, script], { env: { NODE_TRACEMALLOC_LINES: '1', NODE_TRACEMALLOC_LINES_EVERY: '1', NODE_TRACEMALLOC: '4' } });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(traced.status, 0, traced.stderr);
+  assert.equal(traced.stderr, '', 'no warning or error');
+  assert.equal(traced.stdout, plain.stdout);
+  // And the file was instrumented: most of its allocation expressions are sites.
+  const { instrument } = await import('../src/lines/transform.js');
+  const code = readFileSync(script, 'utf8');
+  const result = instrument(code, { url: script, sourceType: 'module', inputMap: readFileSync(`${script}.map`, 'utf8') });
+  // tsc's decorator helpers have no original position and stay at the .js file.
+  const inTs = result.sites.filter((s) => s.file.endsWith('lines-tricky.ts'));
+  assert.ok(inTs.length >= 30, `${inTs.length} of ${result.sites.length} sites in the .ts file`);
+});
