@@ -26,10 +26,11 @@ function lineOf(marker: string, source = SOURCE): number {
   return at + 1;
 }
 
-function runLines(every: number, frames: number, n = 3000, interval = 64 * 1024, script = fixture('lines-multi.js'), binary?: string): Result {
+function runLines(every: number, frames: number, n = 3000, interval = 64 * 1024, script = fixture('lines-multi.js'), binary?: string, mode = 'sampling'): Result {
   return runJson<Result>(['--import', START, script, String(n)], {
     binary,
     env: {
+      NODE_TRACEMALLOC_MODE: mode,
       NODE_TRACEMALLOC_LINES: '1',
       NODE_TRACEMALLOC_LINES_EVERY: String(every),
       NODE_TRACEMALLOC: String(frames),
@@ -89,6 +90,19 @@ test("line mode: per function, the lines and V8's remainder add up to V8's funct
   assert.ok(remainder <= 12_000 * 8 * 2 + 4 * sd, `remainder ${remainder} (sd ${Math.round(sd)}) of ${functionLevel}`);
   assert.ok(lines > 0.8 * functionLevel, `lines ${lines} of ${functionLevel}`);
   for (const s of rest) assert.ok(s.estimate, 'the remainder is an estimate from V8 samples');
+});
+
+test("line mode over exact mode: exact lines, and the function's remainder is only what push grew", () => {
+  const { stats } = runLines(1, 1, 3000, 64 * 1024, fixture('lines-multi.js'), undefined, 'exact');
+  const [o] = atLine(stats, lineOf('objects'));
+  const [a] = atLine(stats, lineOf('arrays'));
+  assert.equal(o.count, 3000);
+  assert.equal(a.count, 6000);
+  assert.equal(o.estimate, undefined, 'exact figures carry no estimate');
+  const rest = stats.filter((s) => !s.frames.at(-1)!.atLine && s.frames.at(-1)!.fn === 'build');
+  const remainder = rest.reduce((sum, s) => sum + s.size, 0);
+  // keep's store: 6,000 slots of 8 bytes, at most doubled by growth; nothing else is unexplained.
+  assert.ok(remainder <= 6000 * 8 * 2 + 64, `remainder ${remainder}`);
 });
 
 test('line mode with sampling: estimates cover the exact counts', () => {

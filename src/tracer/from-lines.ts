@@ -170,13 +170,9 @@ export function tracesWithLines(
     }
   }
   for (const [traceback, acc] of perTraceback) {
-    traces.push(
-      new Trace(traceback, Math.round(acc.size), Math.round(acc.count), {
-        samples: acc.samples,
-        sizeVariance: acc.sizeVar,
-        countVariance: acc.countVar,
-      }),
-    );
+    // Sampling every allocation measures, it does not estimate.
+    const estimate = interval === 1 ? undefined : { samples: acc.samples, sizeVariance: acc.sizeVar, countVariance: acc.countVar };
+    traces.push(new Trace(traceback, Math.round(acc.size), Math.round(acc.count), estimate));
   }
   const total = traces.reduce((s, t) => s + t.size, 0);
   return { traces, total };
