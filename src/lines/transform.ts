@@ -3,7 +3,7 @@
 // that allocated, keeps every token on its line, and returns a source map
 // from the instrumented code to the original source (through the input's
 // own map when there is one).
-import { parse, type Options as AcornOptions } from 'acorn';
+import { parse, tokTypes, type Options as AcornOptions, type TokenType } from 'acorn';
 import { FlattenMap, TraceMap, traceSegment, type SourceMapInput } from '@jridgewell/trace-mapping';
 import { SiteFinder, type N } from './transform/sites.js';
 import { Segments, encodeRange, type EncodeState } from './transform/vlq.js';
@@ -111,6 +111,15 @@ interface Edit {
   remove?: number;
 }
 
+// Tokens V8 never reports as a position (calls point at the callee or the
+// property name, `new` at `new`, assignments at `=`, functions at `(` or
+// their first token): no map segment, which keeps the embedded map about a
+// third smaller. A lookup there falls back to the previous token.
+const UNMAPPED_TOKENS: ReadonlySet<TokenType> = new Set([
+  tokTypes.parenR, tokTypes.comma, tokTypes.semi, tokTypes.braceR, tokTypes.bracketR,
+  tokTypes.colon, tokTypes.dot, tokTypes.arrow,
+]);
+
 const LINE_BREAK = /\r\n?|[\n\u2028\u2029]/g;
 
 function lineStartsOf(source: string): number[] {
@@ -204,7 +213,7 @@ class Origin {
   readonly sources: string[];
   readonly sourcesContent: (string | null)[] | undefined;
   readonly names: string[];
-  private readonly map: TraceMap | null;
+  readonly map: TraceMap | null;
 
   constructor(map: TraceMap | null, url: string) {
     this.map = map;
@@ -266,7 +275,7 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     allowHashBang: true,
     allowReturnOutsideFunction: options.sourceType === 'script',
     onToken: (t) => {
-      tokens.push(t.start);
+      if (!UNMAPPED_TOKENS.has(t.type)) tokens.push(t.start);
     },
     onComment: (block, text, start, end) => {
       const m = /^[#@]\s*sourceMappingURL=(\S*)\s*$/.exec(text);
@@ -344,10 +353,12 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     let line = 0;
     let shift = 0;
     const nTok = tokens.length;
+    const input = origin.map;
     const push = (line: number, genCol: number, col: number): void => {
-      const o = origin.at(line, col);
-      if (o) segs.push(line, genCol, o.src, o.line, o.col, o.name);
-      else segs.push(line, genCol, -1, 0, 0, -1);
+      if (!input) return segs.push(line, genCol, 0, line, col, -1);
+      const seg = traceSegment(input, line, col);
+      if (!seg || seg.length === 1) segs.push(line, genCol, -1, 0, 0, -1);
+      else segs.push(line, genCol, seg[1], seg[2], seg[3], seg.length === 5 ? seg[4] : -1);
     };
     while (ti < nTok || ei < edits.length) {
       const tp = ti < nTok ? tokens[ti] : Infinity;
@@ -405,27 +416,31 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     if (withContent && origin.sourcesContent) m.sourcesContent = origin.sourcesContent;
     return m;
   };
-  const prologueText = (mappings: string): string =>
+  // The map literal is built around a marker: mappings hold only base64
+  // digits, ',' and ';', which no JSON escaping touches, so its length is
+  // known without building multi-megabyte strings per iteration.
+  const MARK = '@@tracemalloc-mappings@@';
+  const [mapBefore, mapAfter] = JSON.stringify(JSON.stringify(mapOf(MARK, false))).split(MARK);
+  const prologueHead =
     `${semi}const ${binding} = ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
-    `${JSON.stringify(url)}, ${sitesJson}, ${JSON.stringify(JSON.stringify(mapOf(mappings, false)))}` +
-    `) ?? { a: (s, v) => v };`;
-  const joinMappings = (lineText: string): string => head + lineText + tail;
+    `${JSON.stringify(url)}, ${sitesJson}, ${mapBefore}`;
+  const prologueTail = `${mapAfter}) ?? { a: (s, v) => v };`;
+  const fixedLength = prologueHead.length + prologueTail.length + head.length + tail.length;
 
-  // Fixed point: guess the prologue length, encode, pad with spaces if shorter.
-  let prologue = '';
-  let mappings = joinMappings(encodeLine(0));
+  // Fixed point: guess the prologue length, encode its line, pad if shorter.
+  let mappings: string;
   if (prologueSeg >= 0) {
     let guess = 0;
-    for (;;) {
-      mappings = joinMappings(encodeLine(guess));
-      prologue = prologueText(mappings);
-      if (prologue.length <= guess) {
-        prologue = prologue.padEnd(guess, ' ');
-        break;
-      }
-      guess = prologue.length;
+    let line = encodeLine(0);
+    while (fixedLength + line.length > guess) {
+      guess = fixedLength + line.length;
+      line = encodeLine(guess);
     }
-    edits[edits.findIndex((e) => e.open < 0)].text = prologue;
+    mappings = head + line + tail;
+    const prologue = prologueHead + mappings + prologueTail;
+    edits[edits.findIndex((e) => e.open < 0)].text = prologue.padEnd(guess, ' ');
+  } else {
+    mappings = head;
   }
   const map = mapOf(mappings, true);
 

@@ -41,12 +41,13 @@ const ALLOC_METHODS = new Set([
   'slice', 'concat', 'map', 'filter', 'flat', 'flatMap', 'split', 'splice',
   'toSorted', 'toReversed', 'toSpliced', 'with', 'entries', 'keys', 'values',
 ]);
-const STATIC_ALLOC: Record<string, ReadonlySet<string>> = {
-  Array: new Set(['from', 'of']),
-  Object: new Set(['fromEntries', 'keys', 'values', 'entries']),
-  JSON: new Set(['parse']),
-  Buffer: new Set(['from', 'alloc', 'allocUnsafe', 'concat']),
-};
+// A Map, not an object literal: `constructor.from()` must not find Object.prototype.
+const STATIC_ALLOC = new Map<string, ReadonlySet<string>>([
+  ['Array', new Set(['from', 'of'])],
+  ['Object', new Set(['fromEntries', 'keys', 'values', 'entries'])],
+  ['JSON', new Set(['parse'])],
+  ['Buffer', new Set(['from', 'alloc', 'allocUnsafe', 'concat'])],
+]);
 const GLOBAL_ALLOC = new Set(['structuredClone']);
 
 // Child keys per node type, in source order. Keys that can only hold
@@ -184,7 +185,7 @@ function allocCall(node: N): boolean {
   else return false;
   if (ALLOC_METHODS.has(name)) return true;
   const obj = callee.object as N;
-  return obj.type === 'Identifier' && STATIC_ALLOC[obj.name]?.has(name) === true;
+  return obj.type === 'Identifier' && STATIC_ALLOC.get(obj.name)?.has(name) === true;
 }
 
 /** True when a link at or below `node` in an optional chain can short-circuit. */
