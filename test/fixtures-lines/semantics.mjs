@@ -19,6 +19,15 @@ const [arrDflt = class {}] = [];
 log('names', arrow.name, fnExpr.name, assigned.name, obj.prop.name, obj.comp1.name, new Fields().field.name,
   new Fields().getPriv().name, Fields.stat.name, defaults(), dflt.name, arrDflt.name, holder.member(), obj.base());
 log('method this', obj.method());
+// Names V8 infers for stack traces (fn.name is '') through conditionals,
+// logical operators and literals.
+const frame = () => new Error().stack.split('\n')[2].trim().split(' ')[1];
+const cond = true;
+const inferred = { viaCond: cond ? () => frame() : null, viaArray: [function () { return frame(); }], nested: { deep: cond && (() => frame()) } };
+let assignedLater;
+assignedLater = null || [() => frame()];
+class WithField { f = [() => frame()]; }
+log('inferred', inferred.viaCond(), inferred.viaArray[0](), inferred.nested.deep(), assignedLater[0](), new WithField().f[0]());
 const anon = [() => {}, function () {}, class {}].map((f) => f.name);
 log('anon', anon);
 

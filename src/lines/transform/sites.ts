@@ -20,6 +20,8 @@ export interface RawSite {
   fn: number;
   /** Needs its own parentheses (callee of `new`). */
   parens: boolean;
+  /** Set when a later look inside shows wrapping would change behaviour. */
+  skip?: string;
 }
 
 export interface RawFunction {
@@ -174,6 +176,26 @@ function positionName(parent: N | null, key: string): string | null {
   }
 }
 
+/**
+ * Slots through which V8's function name inference passes (it stops at call
+ * arguments): `var x = c ? function () {} : [function () {}]` names both `x`.
+ */
+function transparent(parent: N, key: string): boolean {
+  switch (parent.type) {
+    case 'ArrayExpression':
+    case 'ObjectExpression':
+    case 'LogicalExpression':
+    case 'SequenceExpression':
+      return true;
+    case 'ConditionalExpression':
+      return key !== 'test';
+    case 'Property':
+      return key === 'value' && parent.kind === 'init' && !parent.method;
+    default:
+      return false;
+  }
+}
+
 function allocCall(node: N): boolean {
   const callee = node.callee as N;
   if (callee.type === 'Identifier') return GLOBAL_ALLOC.has(callee.name);
@@ -216,6 +238,15 @@ export class SiteFinder {
 
   run(program: N): void {
     this.visit(program, null, '');
+    // Sites found unsafe after their children were seen.
+    for (let i = this.sites.length - 1; i >= 0; i--) {
+      const s = this.sites[i];
+      if (s.skip) {
+        this.skipped.push({ kind: s.kind, start: s.start, reason: s.skip });
+        this.sites.splice(i, 1);
+      }
+    }
+    this.skipped.sort((a, b) => a.start - b.start);
   }
 
   private addFunction(name: string, start: number, end: number): number {
@@ -238,12 +269,12 @@ export class SiteFinder {
   }
 
   /** Why wrapping `node` would change behaviour, or null when it is safe. */
-  private blocker(node: N, kind: RawKind, parent: N | null, key: string): string | null {
+  private blocker(node: N, kind: RawKind, parent: N | null, key: string, naming: string | null): string | null {
     if (!parent) return null;
     if (parent.type === 'TaggedTemplateExpression' && key === 'tag') return 'tag of a tagged template';
     if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return 'operand of delete';
-    if ((kind === 'function' || kind === 'class') && !node.id && positionName(parent, key) !== null) {
-      return 'anonymous ' + kind + ' in a naming position (wrapping would change its name)';
+    if ((kind === 'function' || kind === 'class') && !node.id && naming !== null) {
+      return 'anonymous ' + kind + ' named by its position (wrapping would change the name V8 shows)';
     }
     if (kind === 'call' && this.chainInner.has(node) && optionalBelow(node)) {
       return 'call inside an optional chain (wrapping would break short-circuiting)';
@@ -251,24 +282,46 @@ export class SiteFinder {
     return null;
   }
 
-  private visit(node: N, parent: N | null, key: string): void {
+  /**
+   * Visits `node`; `inherited` is the name V8 would infer at the parent's
+   * position (null when none). Returns true when `node` is, or reaches
+   * through transparent slots, an anonymous function whose only name is
+   * V8's inferred one: wrapping any expression on that path would lose it.
+   */
+  private visit(node: N, parent: N | null, key: string, inherited: string | null = null): boolean {
+    const own = positionName(parent, key);
+    let naming: string | null = null;
+    if (own !== null) naming = parent!.type === 'Property' && inherited ? inherited + '.' + own : own;
+    else if (parent && transparent(parent, key)) naming = inherited;
+    // `export default` names only a function or class that is the whole declaration.
+    if (parent?.type === 'ExportDefaultDeclaration' && !/^(Arrow)?Function|^Class/.test(node.type)) naming = null;
+
     const kind = this.candidate(node, parent, key);
+    let site = -1;
     if (kind) {
-      const reason = this.blocker(node, kind, parent, key);
+      const reason = this.blocker(node, kind, parent, key, naming);
       if (reason) this.skipped.push({ kind, start: node.start, reason });
       else {
         const parens = parent?.type === 'NewExpression' && key === 'callee';
-        this.sites.push({ kind, start: node.start, end: node.end, fn: this.fn, parens });
+        site = this.sites.push({ kind, start: node.start, end: node.end, fn: this.fn, parens }) - 1;
       }
     }
     switch (node.type) {
-      case 'FunctionDeclaration':
       case 'FunctionExpression':
       case 'ArrowFunctionExpression':
-        return this.visitFunction(node, parent, key);
+      case 'ClassExpression': {
+        if (node.type === 'ClassExpression') this.visitClass(node, parent, key, naming);
+        else this.visitFunction(node, parent, key, naming);
+        // A property value's own name (NamedEvaluation) is what V8 shows.
+        const namedByProperty = parent?.type === 'Property' && own !== null;
+        return !node.id && naming !== null && !namedByProperty && !isMethodHolder(parent, key);
+      }
+      case 'FunctionDeclaration':
+        this.visitFunction(node, parent, key, null);
+        return false;
       case 'ClassDeclaration':
-      case 'ClassExpression':
-        return this.visitClass(node, parent, key);
+        this.visitClass(node, parent, key, null);
+        return false;
       case 'ChainExpression':
         // Calls and members inside the chain (not its top) may be skipped
         // by short-circuiting, so they cannot be wrapped on their own.
@@ -278,20 +331,28 @@ export class SiteFinder {
         }
         break;
     }
-    this.children(node);
+    const inferredBelow = this.children(node, naming);
+    if (inferredBelow && site >= 0) {
+      const s = this.sites[site];
+      s.skip = 'holds an anonymous function named by this position (wrapping would change the name V8 shows)';
+    }
+    return inferredBelow;
   }
 
-  private children(node: N): void {
+  /** Visits the children; true when a transparent child reported an inferred name. */
+  private children(node: N, naming: string | null = null): boolean {
     const keys = CHILDREN[node.type] ?? Object.keys(node);
+    let inferred = false;
     for (const k of keys) {
       const v = node[k];
       if (Array.isArray(v)) {
-        for (const c of v) if (isNode(c)) this.visit(c, node, k);
-      } else if (isNode(v)) this.visit(v, node, k);
+        for (const c of v) if (isNode(c) && this.visit(c, node, k, naming) && transparent(node, k)) inferred = true;
+      } else if (isNode(v) && this.visit(v, node, k, naming) && transparent(node, k)) inferred = true;
     }
+    return inferred;
   }
 
-  private visitFunction(node: N, parent: N | null, key: string): void {
+  private visitFunction(node: N, parent: N | null, key: string, naming: string | null): void {
     let name: string;
     let start = node.start;
     let end = node.end;
@@ -302,7 +363,7 @@ export class SiteFinder {
       if (holder.kind === 'constructor') name = this.classes.at(-1)?.name ?? '';
       else name = (holder.kind === 'get' || holder.kind === 'set' ? holder.kind + ' ' : '') + keyName(holder);
     } else {
-      name = node.id?.name ?? positionName(parent, key) ?? '';
+      name = node.id?.name ?? (parent?.type === 'Property' ? positionName(parent, key) : null) ?? naming ?? '';
     }
     const saved = this.fn;
     this.fn = this.addFunction(name, start, end);
@@ -310,8 +371,8 @@ export class SiteFinder {
     this.fn = saved;
   }
 
-  private visitClass(node: N, parent: N | null, key: string): void {
-    const name = node.id?.name ?? positionName(parent, key) ?? '';
+  private visitClass(node: N, parent: N | null, key: string, naming: string | null): void {
+    const name = node.id?.name ?? (parent?.type === 'Property' ? positionName(parent, key) : null) ?? naming ?? '';
     const ctx: ClassCtx = { name, node, instanceFn: -1, staticFn: -1 };
     if (node.superClass) this.visit(node.superClass, node, 'superClass');
     this.classes.push(ctx);
