@@ -199,6 +199,14 @@ test('the prologue sits on the first code line, after a hashbang and directives,
   assert.equal(JSON.parse(JSON.parse(m[3])).mappings, r.map.mappings);
 });
 
+test('minified code: an opener after a keyword gets a space, not a merged identifier', () => {
+  const src = 'function f(a){for(const x of[a,{b:1}])return[x,typeof{},void/r/g,new Map];switch(a){case[1].length:return 2}}';
+  const r = script(src);
+  assert.match(r.code, /of __tm\$\.a\(0, \[a,__tm\$\.a\(1, \{b:1\}\)\]\)\)return __tm\$\.a\(2, \[x,typeof __tm\$\.a\(3, \{\}\),void __tm\$\.a\(4, \/r\/g\),/);
+  assert.match(r.code, /case __tm\$\.a\(6, \[1\]\)\.length:/);
+  assert.doesNotThrow(() => parse(r.code, { ecmaVersion: 'latest' }));
+});
+
 test('binding and global object names do not collide with the source', () => {
   const r = script('var __tm$ = 1, __tm$1 = 2; var globalThis = {}; x = []');
   assert.equal(r.binding, '__tm$2');
@@ -368,6 +376,31 @@ test('semantics: CommonJS body with hashbang, directive and top-level return', (
   assert.equal(bare.stdout, original.stdout);
   assert.equal(recorded.stdout, original.stdout);
   assert.ok(counts.length > 5 && counts.every((c) => c > 0), JSON.stringify(counts));
+});
+
+test('semantics: an instrumented real library (acorn) parses like the original', () => {
+  const acornFile = fileURLToPath(import.meta.resolve('acorn'));
+  const lib = readFileSync(acornFile, 'utf8');
+  withTemp((dir) => {
+    const input = join(FIXTURES, 'semantics.mjs');
+    const user = (lib: string) =>
+      `import { parse } from ${JSON.stringify(pathToFileURL(lib).href)};\n` +
+      `const ast = parse(${JSON.stringify(readFileSync(input, 'utf8'))}, { ecmaVersion: 'latest', sourceType: 'module', locations: true });\n` +
+      `console.log(JSON.stringify(ast));\n`;
+    const instrumented = join(dir, 'acorn.mjs');
+    const r = instrument(lib, { url: pathToFileURL(instrumented).href, sourceType: 'module' });
+    writeFileSync(instrumented, r.code);
+    writeFileSync(join(dir, 'orig.mjs'), user(acornFile));
+    writeFileSync(join(dir, 'inst.mjs'), user(instrumented));
+    writeFileSync(join(dir, 'recorder.mjs'), RECORDER);
+    const original = runNode([join(dir, 'orig.mjs')]);
+    const recorded = runNode(['--import', pathToFileURL(join(dir, 'recorder.mjs')).href, join(dir, 'inst.mjs')]);
+    assert.equal(original.status, 0, original.stderr);
+    assert.ok(original.stdout.length > 10_000);
+    assert.equal(recorded.stdout, original.stdout);
+    const counts = JSON.parse(/RECORDED (.*)/.exec(recorded.stderr)![1])[pathToFileURL(instrumented).href] as number[];
+    assert.ok(counts.reduce((a, b) => a + b, 0) > 1000, 'the recorder saw the allocations');
+  });
 });
 
 // Property test: random small programs over the constructs the transform

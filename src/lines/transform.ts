@@ -129,6 +129,10 @@ function lineStartsOf(source: string): number[] {
   return starts;
 }
 
+function isIdentifierPart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 36 || c === 95 || c > 127;
+}
+
 /** 0-based line of an offset. */
 function lineOf(starts: number[], offset: number): number {
   let lo = 0;
@@ -318,7 +322,9 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
 
   const edits: Edit[] = [];
   const sites: LineSite[] = finder.sites.map((s, i) => {
-    edits.push({ pos: s.start, text: `${s.parens ? '(' : ''}${binding}.a(${i}, `, open: 1, site: i });
+    // Minified code writes `of[a,b]` and `return{...}`: keep the keyword apart.
+    const sep = s.start > 0 && isIdentifierPart(source.charCodeAt(s.start - 1)) ? ' ' : '';
+    edits.push({ pos: s.start, text: `${sep}${s.parens ? '(' : ''}${binding}.a(${i}, `, open: 1, site: i });
     edits.push({ pos: s.end, text: s.parens ? '))' : ')', open: 0, site: i });
     const gl = lineOf(starts, s.start);
     const o = origin.position(starts, s.start, url);
