@@ -219,6 +219,25 @@ test('binding and global object names do not collide with the source', () => {
   assert.match(mod('import { globalThis } from "x";').code, /^const __tm\$ = global\[/);
 });
 
+test('long generated expressions: a 3000-term concatenation is walked without deep recursion', () => {
+  const r = script('x = 1' + ' + [a]'.repeat(3000) + ';');
+  assert.equal(r.sites.length, 3000);
+  assert.equal(r.sites[2999].column, 5 + 2999 * 6 + 3 + 1);
+  // Nesting acorn itself cannot parse is an InstrumentError too.
+  assert.throws(() => script('x = ' + '['.repeat(20000) + ']'.repeat(20000)), InstrumentError);
+});
+
+test('CRLF, CR and U+2028 line breaks: lines and columns as V8 counts them', () => {
+  const src = "'use strict'\r\nvar a = [1];\rvar b = {};\u2028var c = /x/;\r\n";
+  const r = script(src);
+  assert.deepEqual(r.sites.map((s) => `${s.kind} ${s.line}:${s.column}`), ['array 2:9', 'object 3:9', 'regexp 4:9']);
+  assert.equal(r.code.split(/\r\n?|\n|\u2028/).length, src.split(/\r\n?|\n|\u2028/).length);
+  const map = new TraceMap(r.map as never);
+  const line3 = r.code.split(/\r\n?|\n|\u2028/)[2];
+  const o = originalPositionFor(map, { line: 3, column: line3.indexOf('{}') });
+  assert.deepEqual([o.line, o.column], [3, 8]);
+});
+
 test('parse errors become one-line InstrumentErrors with file:line:col', () => {
   assert.throws(() => mod('const a = 1;\nconst = 2;'), (err: unknown) => {
     assert.ok(err instanceof InstrumentError);

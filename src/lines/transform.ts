@@ -299,7 +299,13 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
   const starts = lineStartsOf(source);
 
   const finder = new SiteFinder();
-  finder.run(program);
+  try {
+    finder.run(program);
+  } catch (err) {
+    // The walk recurses like acorn does; a tree acorn barely built can still overflow it.
+    if (err instanceof RangeError) throw new InstrumentError(`${url}: nested too deeply to instrument`);
+    throw err;
+  }
 
   // A binding name that cannot collide with anything in the source.
   let binding = '__tm$';

@@ -289,6 +289,16 @@ export class SiteFinder {
    * V8's inferred one: wrapping any expression on that path would lose it.
    */
   private visit(node: N, parent: N | null, key: string, inherited: string | null = null): boolean {
+    if (node.type === 'BinaryExpression') {
+      // Long `a + b + c ...` chains (generated code) nest to the left: walk
+      // that spine in a loop so depth stays flat.
+      const spine: N[] = [];
+      let n = node;
+      for (; n.type === 'BinaryExpression'; n = n.left) spine.push(n);
+      this.visit(n, spine[spine.length - 1], 'left');
+      for (let i = spine.length - 1; i >= 0; i--) this.visit(spine[i].right, spine[i], 'right');
+      return false;
+    }
     const own = positionName(parent, key);
     let naming: string | null = null;
     if (own !== null) naming = parent!.type === 'Property' && inherited ? inherited + '.' + own : own;
