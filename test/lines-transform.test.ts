@@ -360,6 +360,24 @@ test('an inline input map is honoured when no inputMap is given', () => {
   assert.equal(none.sites[0].file, 'file:///dist/app.js');
 });
 
+test('TypeScript through esbuild (what tsx runs) with an inline map: sites land on the .ts lines', async (t) => {
+  let esbuild: { transformSync(code: string, options: object): { code: string } };
+  try {
+    esbuild = (await import('esbuild' as string)) as typeof esbuild;
+  } catch {
+    t.skip('esbuild (a dependency of tsx) is not installed');
+    return;
+  }
+  const out = esbuild.transformSync(TS_SOURCE, { loader: 'ts', format: 'esm', sourcemap: 'inline', sourcefile: '/src/app.ts' });
+  const r = instrument(out.code, { url: 'file:///src/app.js', sourceType: 'module' });
+  const lineOf = (needle: string) => TS_SOURCE.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  const byKind = (kind: string) => r.sites.filter((s) => s.kind === kind).map((s) => s.line);
+  assert.ok(r.sites.every((s) => s.file === 'file:///src/app.ts'));
+  assert.deepEqual(byKind('call'), [lineOf('concat'), lineOf('Object.keys')]);
+  assert.ok(byKind('object').includes(lineOf('const p: Point')) && byKind('array').includes(lineOf('return [p')));
+  assert.match(r.code.split('\n').at(-2) ?? '', /^\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,/);
+});
+
 test('TypeScript through module.stripTypeScriptTypes: sites keep the .ts positions', (t) => {
   const strip = (nodeModule as { stripTypeScriptTypes?: (code: string, options?: object) => string }).stripTypeScriptTypes;
   if (!strip) {
@@ -419,6 +437,22 @@ test('semantics: an instrumented real library (acorn) parses like the original',
     assert.equal(recorded.stdout, original.stdout);
     const counts = JSON.parse(/RECORDED (.*)/.exec(recorded.stderr)![1])[pathToFileURL(instrumented).href] as number[];
     assert.ok(counts.reduce((a, b) => a + b, 0) > 1000, 'the recorder saw the allocations');
+  });
+});
+
+test('ESM import cycle: a hoisted function that allocates, called before its module body runs', {
+  todo: 'the `const` prologue is in its TDZ then (ReferenceError); needs a hoisted binding, see the transform report',
+}, () => {
+  withTemp((dir) => {
+    const a = "import './b.mjs';\nexport function make() { return { made: [1] }; }\n";
+    const b = "import { make } from './a.mjs';\nconsole.log(JSON.stringify(make()));\n";
+    writeFileSync(join(dir, 'b.mjs'), b);
+    writeFileSync(join(dir, 'a.mjs'), a);
+    const original = runNode([join(dir, 'a.mjs')]);
+    writeFileSync(join(dir, 'a.mjs'), instrument(a, { url: pathToFileURL(join(dir, 'a.mjs')).href, sourceType: 'module' }).code);
+    const instrumented = runNode([join(dir, 'a.mjs')]);
+    assert.equal(original.stdout, '{"made":[1]}\n');
+    assert.equal(instrumented.stdout, original.stdout, instrumented.stderr);
   });
 });
 
