@@ -28,6 +28,12 @@ let assignedLater;
 assignedLater = null || [() => frame()];
 class WithField { f = [() => frame()]; }
 log('inferred', inferred.viaCond(), inferred.viaArray[0](), inferred.nested.deep(), assignedLater[0](), new WithField().f[0]());
+let d1, d2;
+[d1] = [function () { return frame(); }];
+({ d2 } = { d2: [() => frame()] });
+const [d3] = [function () { return frame(); }];
+const viaCall = ((_, o) => o)(0, { p: cond ? function () { return frame(); } : 0 });
+log('inferred 2', d1().replace(/:\d+:\d+/, ''), d2[0](), d3().replace(/:\d+:\d+/, ''), viaCall.p());
 const anon = [() => {}, function () {}, class {}].map((f) => f.name);
 log('anon', anon);
 

@@ -140,6 +140,11 @@ function memberName(node: N): string {
   return '';
 }
 
+/** Name for an assignment target; null for destructuring patterns, which name nothing. */
+function targetName(node: N): string | null {
+  return node.type === 'Identifier' || node.type === 'MemberExpression' ? memberName(node) : null;
+}
+
 function isMethodHolder(parent: N | null, key: string): boolean {
   if (!parent || key !== 'value') return false;
   if (parent.type === 'MethodDefinition') return true;
@@ -155,13 +160,16 @@ function positionName(parent: N | null, key: string): string | null {
   if (!parent) return null;
   switch (parent.type) {
     case 'VariableDeclarator':
-      return key === 'init' && parent.id.type === 'Identifier' ? parent.id.name : null;
+      // V8 leaves literals under a destructuring declaration pending and names
+      // them after the next assignment it sees: treat as naming too.
+      if (key !== 'init') return null;
+      return parent.id.type === 'Identifier' ? parent.id.name : '';
     case 'AssignmentExpression':
       // `=` and the logical assignments name identifiers; V8 infers
       // `a.b.c` for members, which wrapping would lose too.
-      return key === 'right' ? memberName(parent.left) : null;
+      return key === 'right' ? targetName(parent.left) : null;
     case 'AssignmentPattern':
-      return key === 'right' ? memberName(parent.left) : null;
+      return key === 'right' ? targetName(parent.left) : null;
     case 'Property':
       if (key !== 'value' || parent.kind !== 'init' || parent.method) return null;
       // `__proto__: fn` sets the prototype and names nothing.
