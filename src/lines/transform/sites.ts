@@ -204,6 +204,51 @@ function transparent(parent: N, key: string): boolean {
   }
 }
 
+/** Nodes that are part of an expression (functions and classes start new ones). */
+function isExpressionPart(node: N): boolean {
+  switch (node.type) {
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ClassExpression':
+      return false;
+    case 'Property':
+    case 'SpreadElement':
+    case 'TemplateLiteral':
+    case 'AssignmentPattern':
+    case 'ArrayPattern':
+    case 'ObjectPattern':
+    case 'RestElement':
+      return true;
+    default:
+      return node.type.endsWith('Expression');
+  }
+}
+
+/** A direct argument of a call or `new`. */
+function isArgument(parent: N | null, key: string): boolean {
+  return key === 'arguments' && (parent?.type === 'CallExpression' || parent?.type === 'NewExpression');
+}
+
+/** Positions where NamedEvaluation gives an anonymous function its own `name`. */
+function ownNamed(parent: N | null, key: string): boolean {
+  if (!parent) return false;
+  switch (parent.type) {
+    case 'VariableDeclarator':
+      return key === 'init' && parent.id.type === 'Identifier';
+    case 'AssignmentExpression':
+      return key === 'right' && parent.left.type === 'Identifier' && /^(=|&&=|\|\|=|\?\?=)$/.test(parent.operator);
+    case 'AssignmentPattern':
+      return key === 'right' && parent.left.type === 'Identifier';
+    case 'Property':
+      return key === 'value' && parent.kind === 'init' && !parent.method && (parent.computed || keyName(parent) !== '__proto__');
+    case 'PropertyDefinition':
+    case 'ExportDefaultDeclaration':
+      return true;
+    default:
+      return false;
+  }
+}
+
 function allocCall(node: N): boolean {
   const callee = node.callee as N;
   if (callee.type === 'Identifier') return GLOBAL_ALLOC.has(callee.name);
@@ -281,8 +326,11 @@ export class SiteFinder {
     if (!parent) return null;
     if (parent.type === 'TaggedTemplateExpression' && key === 'tag') return 'tag of a tagged template';
     if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return 'operand of delete';
-    if ((kind === 'function' || kind === 'class') && !node.id && naming !== null) {
-      return 'anonymous ' + kind + ' named by its position (wrapping would change the name V8 shows)';
+    if ((kind === 'function' || kind === 'class') && !node.id) {
+      if (naming !== null) return 'anonymous ' + kind + ' named by its position (wrapping would change the name V8 shows)';
+      if (!isArgument(parent, key)) {
+        return 'anonymous ' + kind + ' outside call arguments (V8 may infer its name from the expression around it)';
+      }
     }
     if (kind === 'call' && this.chainInner.has(node) && optionalBelow(node)) {
       return 'call inside an optional chain (wrapping would break short-circuiting)';
@@ -292,11 +340,37 @@ export class SiteFinder {
 
   /**
    * Visits `node`; `inherited` is the name V8 would infer at the parent's
-   * position (null when none). Returns true when `node` is, or reaches
-   * through transparent slots, an anonymous function whose only name is
-   * V8's inferred one: wrapping any expression on that path would lose it.
+   * position (null when none). Returns true when `node` is or contains
+   * (within the same function) an anonymous function without an own name
+   * that is not a direct call argument: V8 may give it an inferred name from
+   * the expression around it (`w(0, { p: c ? () => {} : 0 })` shows `w.p`),
+   * and wrapping it, or any literal holding it, changes that name.
    */
   private visit(node: N, parent: N | null, key: string, inherited: string | null = null): boolean {
+    if (parent && !isExpressionPart(parent)) return this.visitRoot(node, parent, key, inherited);
+    return this.visitInner(node, parent, key, inherited);
+  }
+
+  /**
+   * An expression directly under a statement, declaration or function: the
+   * scope within which V8 hands inferred names to pending function literals.
+   * When it holds a name-sensitive function, wrapping any of its sites could
+   * move that function or a later naming point into a call argument.
+   */
+  private visitRoot(node: N, parent: N, key: string, inherited: string | null): boolean {
+    const mark = this.sites.length;
+    const fn = this.fn;
+    if (!this.visitInner(node, parent, key, inherited)) return false;
+    for (let i = mark; i < this.sites.length; i++) {
+      const s = this.sites[i];
+      if (s.fn === fn && !s.skip) {
+        s.skip = 'in an expression with an anonymous function V8 may name after it (wrapping would change that name)';
+      }
+    }
+    return false;
+  }
+
+  private visitInner(node: N, parent: N | null, key: string, inherited: string | null): boolean {
     if (node.type === 'BinaryExpression') {
       // Long `a + b + c ...` chains (generated code) nest to the left: walk
       // that spine in a loop so depth stays flat.
@@ -315,13 +389,12 @@ export class SiteFinder {
     if (parent?.type === 'ExportDefaultDeclaration' && !/^(Arrow)?Function|^Class/.test(node.type)) naming = null;
 
     const kind = this.candidate(node, parent, key);
-    let site = -1;
     if (kind) {
       const reason = this.blocker(node, kind, parent, key, naming);
       if (reason) this.skipped.push({ kind, start: node.start, reason });
       else {
         const parens = parent?.type === 'NewExpression' && key === 'callee';
-        site = this.sites.push({ kind, start: node.start, end: node.end, fn: this.fn, parens }) - 1;
+        this.sites.push({ kind, start: node.start, end: node.end, fn: this.fn, parens });
       }
     }
     switch (node.type) {
@@ -330,9 +403,9 @@ export class SiteFinder {
       case 'ClassExpression': {
         if (node.type === 'ClassExpression') this.visitClass(node, parent, key, naming);
         else this.visitFunction(node, parent, key, naming);
-        // A property value's own name (NamedEvaluation) is what V8 shows.
-        const namedByProperty = parent?.type === 'Property' && own !== null;
-        return !node.id && naming !== null && !namedByProperty && !isMethodHolder(parent, key);
+        // Only an anonymous literal without an own name can take V8's inferred
+        // name; V8 drops pending names for direct call arguments.
+        return !node.id && !ownNamed(parent, key) && !isArgument(parent, key) && !isMethodHolder(parent, key);
       }
       case 'FunctionDeclaration':
         this.visitFunction(node, parent, key, null);
@@ -349,23 +422,18 @@ export class SiteFinder {
         }
         break;
     }
-    const inferredBelow = this.children(node, naming);
-    if (inferredBelow && site >= 0) {
-      const s = this.sites[site];
-      s.skip = 'holds an anonymous function named by this position (wrapping would change the name V8 shows)';
-    }
-    return inferredBelow;
+    return this.children(node, naming);
   }
 
-  /** Visits the children; true when a transparent child reported an inferred name. */
+  /** Visits the children; true when one reported a name-sensitive function (see `visit`). */
   private children(node: N, naming: string | null = null): boolean {
     const keys = CHILDREN[node.type] ?? Object.keys(node);
     let inferred = false;
     for (const k of keys) {
       const v = node[k];
       if (Array.isArray(v)) {
-        for (const c of v) if (isNode(c) && this.visit(c, node, k, naming) && transparent(node, k)) inferred = true;
-      } else if (isNode(v) && this.visit(v, node, k, naming) && transparent(node, k)) inferred = true;
+        for (const c of v) if (isNode(c) && this.visit(c, node, k, naming)) inferred = true;
+      } else if (isNode(v) && this.visit(v, node, k, naming)) inferred = true;
     }
     return inferred;
   }
