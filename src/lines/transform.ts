@@ -3,6 +3,18 @@
 // that allocated, keeps every token on its line, and returns a source map
 // from the instrumented code to the original source (through the input's
 // own map when there is one).
+//
+// Not instrumented on purpose: declarations and methods (no allocation at
+// the expression), string building (template literals, `+`: strings are
+// primitives, which the recorder cannot follow with weak references), and
+// every site whose wrapping would change behaviour (see SiteFinder: names
+// V8 gives functions, optional chains, tags, `delete`).
+//
+// Known limits: `Function.prototype.toString()` shows the instrumented
+// source, so a function serialised to run elsewhere (a worker built from
+// its text, a browser `evaluate`) references the binding there; in an ESM
+// import cycle a hoisted function that allocates and is called before its
+// module body runs meets the `const` binding in its TDZ.
 import { parse, tokTypes, type Options as AcornOptions, type TokenType } from 'acorn';
 import { FlattenMap, TraceMap, traceSegment, type SourceMapInput } from '@jridgewell/trace-mapping';
 import { SiteFinder, type N } from './transform/sites.js';
