@@ -6,7 +6,6 @@ export interface N {
   type: string;
   start: number;
   end: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [key: string]: any;
 }
 
