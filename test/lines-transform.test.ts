@@ -94,9 +94,6 @@ test('site list for a small script: kinds, positions, enclosing functions', () =
     'call 7:93 K',
     'object 8:21 lazy',
     'call 8:26 lazy',
-    'array 9:16 <top>',
-    'function 9:17 <top>',
-    'class 9:38 <top>',
   ]);
   assert.deepEqual(
     r.functions.map((f) => `${f.name} ${f.start.line}:${f.start.column}-${f.end.line}:${f.end.column}`),
@@ -112,10 +109,15 @@ test('site list for a small script: kinds, positions, enclosing functions', () =
       'named 9:17-9:36',
     ],
   );
-  assert.deepEqual(r.skipped.map((s) => `${s.kind} ${s.line}:${s.column}`), ['function 8:14']);
+  assert.deepEqual(r.skipped.map((s) => `${s.kind} ${s.line}:${s.column}`), ['function 8:14', 'array 9:16', 'function 9:17', 'class 9:38']);
   // Sites are wrapped with their index (pre-order), innermost closes first.
   assert.match(r.code, /return __tm\$\.a\(3, __tm\$\.a\(4, out\.map\(__tm\$\.a\(5, \(o\) => o\.i\)\)\)\.slice\(1\)\);/);
   assert.ok(r.functions.every((f) => f.file === URL_) && r.sites.every((s) => s.file === URL_));
+});
+
+test('static allocating calls are matched on their object, not on Object.prototype names', () => {
+  const r = script('constructor.from(1); toString.of(2); Array.of(3); Buffer.alloc(4); Reflect.from(5); structuredClone(6);');
+  assert.deepEqual(brief(r), ['call 1:38 <top>', 'call 1:51 <top>', 'call 1:85 <top>']);
 });
 
 test('skips sites whose wrapping would change behaviour, with reasons', () => {
@@ -128,34 +130,47 @@ test('skips sites whose wrapping would change behaviour, with reasons', () => {
     'const n = x?.slice().length, m = x?.a.map(f)[0], ok = x?.slice(), ok2 = x.slice()?.length;',
     'tag`${1}`; (() => {})`t`; delete [1].x; delete {};',
     'export default () => {};',
+    // V8 infers names through conditionals, logical operators and literals;
+    // it drops them for direct call arguments only.
+    'const e = c ? () => {} : null, f2 = g(() => {}, [() => {}]);',
+    'obj.h = a || [function () {}];',
+    'const i = { j: { k: c && class {} } };',
   ].join('\n');
   const r = mod(src);
   const skipped = r.skipped.map((s) => `${s.kind} ${s.line}:${s.column} ${s.reason.split(' ').slice(0, 3).join(' ')}`);
   assert.deepEqual(skipped, [
-    'function 1:11 anonymous function in',
-    'function 1:25 anonymous function in',
-    'class 1:45 anonymous class in',
-    'function 2:12 anonymous function in',
-    'function 2:28 anonymous function in',
-    'function 2:52 anonymous function in',
-    'function 3:17 anonymous function in',
-    'class 3:32 anonymous class in',
-    'function 4:16 anonymous function in',
-    'class 4:32 anonymous class in',
-    'function 5:15 anonymous function in',
-    'function 5:30 anonymous function in',
+    'function 1:11 anonymous function named',
+    'function 1:25 anonymous function named',
+    'class 1:45 anonymous class named',
+    'function 2:12 anonymous function named',
+    'function 2:28 anonymous function named',
+    'function 2:52 anonymous function named',
+    'object 3:12 in an expression',
+    'function 3:17 anonymous function named',
+    'class 3:32 anonymous class named',
+    'function 3:53 anonymous function named',
+    'function 4:16 anonymous function named',
+    'class 4:32 anonymous class named',
+    'function 5:15 anonymous function named',
+    'function 5:30 anonymous function named',
     'call 6:11 call inside an',
     'call 6:34 call inside an',
     'function 7:13 tag of a',
     'object 7:48 operand of delete',
-    'function 8:16 anonymous function in',
+    'function 8:16 anonymous function named',
+    'function 9:15 anonymous function named',
+    'function 9:39 in an expression',
+    'array 9:49 in an expression',
+    'function 9:50 anonymous function outside',
+    'array 10:14 in an expression',
+    'function 10:15 anonymous function named',
+    'object 11:11 in an expression',
+    'object 11:16 in an expression',
+    'class 11:26 anonymous class named',
   ]);
-  // `__proto__: fn` names nothing, so it is wrapped; so are whole chains.
-  assert.deepEqual(brief(r).filter((s) => !s.startsWith('object') && !s.startsWith('array')), [
-    'function 3:53 <top>',
-    'call 6:55 <top>',
-    'call 6:73 <top>',
-  ]);
+  // Whole chains are wrapped; a call argument is not when another function
+  // in the same expression is name-sensitive (f2 on line 9).
+  assert.deepEqual(brief(r), ['object 4:45 f', 'call 6:55 <top>', 'call 6:73 <top>', 'array 7:34 <top>']);
 });
 
 test('the prologue sits on the first code line, after a hashbang and directives, and line count is kept', () => {
@@ -180,6 +195,14 @@ test('the prologue sits on the first code line, after a hashbang and directives,
   assert.equal(JSON.parse(JSON.parse(m[3])).mappings, r.map.mappings);
 });
 
+test('minified code: an opener after a keyword gets a space, not a merged identifier', () => {
+  const src = 'function f(a){for(const x of[a,{b:1}])return[x,typeof{},void/r/g,new Map];switch(a){case[1].length:return 2}}';
+  const r = script(src);
+  assert.match(r.code, /of __tm\$\.a\(0, \[a,__tm\$\.a\(1, \{b:1\}\)\]\)\)return __tm\$\.a\(2, \[x,typeof __tm\$\.a\(3, \{\}\),void __tm\$\.a\(4, \/r\/g\),/);
+  assert.match(r.code, /case __tm\$\.a\(6, \[1\]\)\.length:/);
+  assert.doesNotThrow(() => parse(r.code, { ecmaVersion: 'latest' }));
+});
+
 test('binding and global object names do not collide with the source', () => {
   const r = script('var __tm$ = 1, __tm$1 = 2; var globalThis = {}; x = []');
   assert.equal(r.binding, '__tm$2');
@@ -190,6 +213,25 @@ test('binding and global object names do not collide with the source', () => {
   assert.match(script('if (a) { for (var [globalThis] of b); }').code, /^const __tm\$ = global\[/);
   assert.match(script('globalThis.x = global; function f(globalThis) { let global; }').code, /^const __tm\$ = globalThis\[/);
   assert.match(mod('import { globalThis } from "x";').code, /^const __tm\$ = global\[/);
+});
+
+test('long generated expressions: a 3000-term concatenation is walked without deep recursion', () => {
+  const r = script('x = 1' + ' + [a]'.repeat(3000) + ';');
+  assert.equal(r.sites.length, 3000);
+  assert.equal(r.sites[2999].column, 5 + 2999 * 6 + 3 + 1);
+  // Nesting acorn itself cannot parse is an InstrumentError too.
+  assert.throws(() => script('x = ' + '['.repeat(20000) + ']'.repeat(20000)), InstrumentError);
+});
+
+test('CRLF, CR and U+2028 line breaks: lines and columns as V8 counts them', () => {
+  const src = "'use strict'\r\nvar a = [1];\rvar b = {};\u2028var c = /x/;\r\n";
+  const r = script(src);
+  assert.deepEqual(r.sites.map((s) => `${s.kind} ${s.line}:${s.column}`), ['array 2:9', 'object 3:9', 'regexp 4:9']);
+  assert.equal(r.code.split(/\r\n?|\n|\u2028/).length, src.split(/\r\n?|\n|\u2028/).length);
+  const map = new TraceMap(r.map as never);
+  const line3 = r.code.split(/\r\n?|\n|\u2028/)[2];
+  const o = originalPositionFor(map, { line: 3, column: line3.indexOf('{}') });
+  assert.deepEqual([o.line, o.column], [3, 8]);
 });
 
 test('parse errors become one-line InstrumentErrors with file:line:col', () => {
@@ -205,10 +247,10 @@ test('parse errors become one-line InstrumentErrors with file:line:col', () => {
 });
 
 /**
- * Every original token is found, through the map, on its own line in the
+ * Every original token V8 may report a position at is found, through the map, on its own line in the
  * instrumented code, with its own text, and maps back to exactly itself.
  */
-function assertTokensMapBack(original: string, r: ReturnType<typeof instrument>, sourceType: 'module' | 'script') {
+function assertTokensMapBack(original: string, r: ReturnType<typeof instrument>, sourceType: 'module' | 'script', min = 100) {
   const map = new TraceMap(r.map as never);
   const lines = r.code.split('\n');
   let checked = 0;
@@ -216,7 +258,7 @@ function assertTokensMapBack(original: string, r: ReturnType<typeof instrument>,
     ecmaVersion: 'latest', sourceType, locations: true, allowHashBang: true,
     allowReturnOutsideFunction: sourceType === 'script',
     onToken: (t) => {
-      if (t.end === t.start) return;
+      if (t.end === t.start || [')', ',', ';', '}', ']', ':', '.', '=>'].includes(t.type.label)) return;
       const text = original.slice(t.start, t.end);
       const { line, column } = t.loc!.start;
       const gens = allGeneratedPositionsFor(map, { source: r.map.sources[0], line, column });
@@ -227,7 +269,7 @@ function assertTokensMapBack(original: string, r: ReturnType<typeof instrument>,
       checked++;
     },
   });
-  assert.ok(checked > 100);
+  assert.ok(checked >= min, `${checked} tokens checked`);
 }
 
 test('source map maps every original token back to its line and column', () => {
@@ -237,6 +279,11 @@ test('source map maps every original token back to its line and column', () => {
   assertTokensMapBack(src, r, 'module');
   const cjs = readFileSync(join(FIXTURES, 'semantics.cjs'), 'utf8');
   assertTokensMapBack(cjs, instrument(cjs, { url: URL_, sourceType: 'script' }), 'script');
+  // Tokens after the prologue on its own line: their columns include its length.
+  const one = "'use strict'; const a = [1, /x/]; f(a.map((x) => ({ x })), new Set(a.slice()));";
+  assertTokensMapBack(one, script(one), 'script', 20);
+  const long = Array.from({ length: 30 }, (_, i) => `const v${i} = [${i}, { k: 'v' }].map((x) => x);`).join(' ');
+  assertTokensMapBack(long, mod(long), 'module');
 });
 
 const TS_SOURCE = [
@@ -274,9 +321,7 @@ test('TypeScript through tsc and its source map: sites land on the .ts lines', (
     `array ${at(10, '= []', 2)}`,
     `call ${at(11, 'this.items.concat')}`,
     // tsc's enum code, `(function (Color) {...})(Color || (Color = {}))`,
-    // mapped where tsc maps it.
-    `function ${at(13, 'enum')}`,
-    'object 13:11',
+    // is not wrapped: its IIFE callee is name-sensitive.
     `call ${at(14, 'Object')}`,
   ]);
   assert.ok(r.sites.every((s) => s.file === 'file:///src/app.ts'), 'sites are in the .ts');
@@ -307,6 +352,24 @@ test('an inline input map is honoured when no inputMap is given', () => {
   // null means "no map", even with the comment present.
   const none = instrument(out.outputText, { url: 'file:///dist/app.js', sourceType: 'module', inputMap: null });
   assert.equal(none.sites[0].file, 'file:///dist/app.js');
+});
+
+test('TypeScript through esbuild (what tsx runs) with an inline map: sites land on the .ts lines', async (t) => {
+  let esbuild: { transformSync(code: string, options: object): { code: string } };
+  try {
+    esbuild = (await import('esbuild' as string)) as typeof esbuild;
+  } catch {
+    t.skip('esbuild (a dependency of tsx) is not installed');
+    return;
+  }
+  const out = esbuild.transformSync(TS_SOURCE, { loader: 'ts', format: 'esm', sourcemap: 'inline', sourcefile: '/src/app.ts' });
+  const r = instrument(out.code, { url: 'file:///src/app.js', sourceType: 'module' });
+  const lineOf = (needle: string) => TS_SOURCE.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  const byKind = (kind: string) => r.sites.filter((s) => s.kind === kind).map((s) => s.line);
+  assert.ok(r.sites.every((s) => s.file === 'file:///src/app.ts'));
+  assert.deepEqual(byKind('call'), [lineOf('concat'), lineOf('Object.keys')]);
+  assert.ok(byKind('object').includes(lineOf('const p: Point')) && byKind('array').includes(lineOf('return [p')));
+  assert.match(r.code.split('\n').at(-2) ?? '', /^\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,/);
 });
 
 test('TypeScript through module.stripTypeScriptTypes: sites keep the .ts positions', (t) => {
@@ -346,38 +409,101 @@ test('semantics: CommonJS body with hashbang, directive and top-level return', (
   assert.ok(counts.length > 5 && counts.every((c) => c > 0), JSON.stringify(counts));
 });
 
+test('semantics: an instrumented real library (acorn) parses like the original', () => {
+  const acornFile = fileURLToPath(import.meta.resolve('acorn'));
+  const lib = readFileSync(acornFile, 'utf8');
+  withTemp((dir) => {
+    const input = join(FIXTURES, 'semantics.mjs');
+    const user = (lib: string) =>
+      `import { parse } from ${JSON.stringify(pathToFileURL(lib).href)};\n` +
+      `const ast = parse(${JSON.stringify(readFileSync(input, 'utf8'))}, { ecmaVersion: 'latest', sourceType: 'module', locations: true });\n` +
+      `console.log(JSON.stringify(ast));\n`;
+    const instrumented = join(dir, 'acorn.mjs');
+    const r = instrument(lib, { url: pathToFileURL(instrumented).href, sourceType: 'module' });
+    writeFileSync(instrumented, r.code);
+    writeFileSync(join(dir, 'orig.mjs'), user(acornFile));
+    writeFileSync(join(dir, 'inst.mjs'), user(instrumented));
+    writeFileSync(join(dir, 'recorder.mjs'), RECORDER);
+    const original = runNode([join(dir, 'orig.mjs')]);
+    const recorded = runNode(['--import', pathToFileURL(join(dir, 'recorder.mjs')).href, join(dir, 'inst.mjs')]);
+    assert.equal(original.status, 0, original.stderr);
+    assert.ok(original.stdout.length > 10_000);
+    assert.equal(recorded.stdout, original.stdout);
+    const counts = JSON.parse(/RECORDED (.*)/.exec(recorded.stderr)![1])[pathToFileURL(instrumented).href] as number[];
+    assert.ok(counts.reduce((a, b) => a + b, 0) > 1000, 'the recorder saw the allocations');
+  });
+});
+
+test('ESM import cycle: a hoisted function that allocates, called before its module body runs', {
+  todo: 'the `const` prologue is in its TDZ then (ReferenceError); needs a hoisted binding, see the transform report',
+}, () => {
+  withTemp((dir) => {
+    const a = "import './b.mjs';\nexport function make() { return { made: [1] }; }\n";
+    const b = "import { make } from './a.mjs';\nconsole.log(JSON.stringify(make()));\n";
+    writeFileSync(join(dir, 'b.mjs'), b);
+    writeFileSync(join(dir, 'a.mjs'), a);
+    const original = runNode([join(dir, 'a.mjs')]);
+    writeFileSync(join(dir, 'a.mjs'), instrument(a, { url: pathToFileURL(join(dir, 'a.mjs')).href, sourceType: 'module' }).code);
+    const instrumented = runNode([join(dir, 'a.mjs')]);
+    assert.equal(original.stdout, '{"made":[1]}\n');
+    assert.equal(instrumented.stdout, original.stdout, instrumented.stderr);
+  });
+});
+
 // Property test: random small programs over the constructs the transform
-// touches print the same before and after (run in one child per batch).
-const leaf = fc.constantFrom('1', 'x', '"s"', 'arr', 'obj', 'maybe', '[]', '{}', '/r+/g', '(() => 2)', 'new Map()');
+// touches print the same before and after (one child per batch). Functions
+// print their `name` and, called, the name V8 shows for them in a stack.
+const leaf = fc.constantFrom(
+  '1', 'x', '"s"', 'arr', 'obj', 'maybe', '[]', '{}', '/r+/g', '(() => 2)', 'new Map()',
+  'function () { return who(); }', '(() => who())', 'class {}', '`t${x}`',
+);
 const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
   e: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     leaf,
     tie('e').map((e) => `[${e}]`),
     fc.tuple(tie('e'), tie('e')).map(([a, b]) => `{ k: ${a}, [${b}]: 1 }`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `(x ? ${a} : ${b})`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `(maybe || ${a} && ${b})`),
+    tie('e').map((e) => `{ get g() { return ${e}; }, m() { return [this.g]; } }.m()`),
     tie('e').map((e) => `(${e})?.slice?.(0)`),
     tie('e').map((e) => `maybe?.map(${e})?.length`),
     tie('e').map((e) => `arr.map((v) => (${e}))`),
     tie('e').map((e) => `(function () { return ${e}; })()`),
     tie('e').map((e) => `((f = () => (${e})) => f.name + typeof f())()`),
     tie('e').map((e) => `JSON.stringify(${e})`),
-    tie('e').map((e) => `new (class { v = ${e}; static n = (() => 1).name; })().v`),
+    tie('e').map((e) => `new (class { #p = ${e}; v = [this.#p]; static n = (() => 1).name; })().v`),
+    tie('e').map((e) => `[...[${e}], ...arr.slice(1)]`),
+    tie('e').map((e) => `String.raw\`a\${${e}}b\``),
     fc.tuple(tie('e'), tie('e')).map(([a, b]) => `(${a}, ${b})`),
     tie('e').map((e) => `typeof ${e}`),
   ),
 })).e;
+// Statements around an expression: naming positions, yield, labels.
+const statement = fc.oneof(
+  expr.map((e) => `out.push([${e}]);`),
+  expr.map((e) => `{ const n = ${e}; out.push(n); }`),
+  expr.map((e) => `obj.p = ${e}; out.push(obj.p);`),
+  expr.map((e) => `{ let [d] = [${e}]; out.push(d); }`),
+  expr.map((e) => `out.push({ a: [await ${e}] }, await (async () => [await ${e}])());`),
+  expr.map((e) => `out.push([...(function* () { yield [${e}]; yield { y: yield ${e} }; })()]);`),
+  expr.map((e) => `lbl: { out.push(${e}); break lbl; }`),
+);
 
 test('property: random programs print the same instrumented', () => {
-  const programs = fc.sample(fc.array(expr, { minLength: 1, maxLength: 6 }), { numRuns: 60, seed: 42 });
+  const programs = fc.sample(fc.array(statement, { minLength: 1, maxLength: 4 }), { numRuns: 80, seed: 42 });
   const body = programs
-    .map((p, i) => `try { const f${i} = () => [${p.join(', ')}]; print(${i}, f${i}()); } catch (e) { print(${i}, 'throws ' + e.constructor.name); }`)
+    .map((p, i) => `try { const out = []; ${p.join(' ')} print(${i}, out); } catch (e) { print(${i}, 'throws ' + e.constructor.name); }`)
     .join('\n');
   const src = [
     'const arr = [1, 2]; const obj = { a: 1 }; let maybe; const x = 3;',
-    'const print = (i, v) => console.log(i, JSON.stringify(v, (k, w) => (typeof w === "function" ? "fn:" + w.name : w instanceof Map ? "map" : w instanceof RegExp ? String(w) : w)));',
+    "const who = () => new Error().stack.split('\\n')[2].trim().split(' ')[1].replace(/^file:.*/, '(file)');",
+    'const show = (w) => { try { const r = w.length === 0 && !/^class/.test(String(w)) ? w() : undefined; return typeof r === "string" ? r : typeof r; } catch (e) { return e.constructor.name; } };',
+    'const print = (i, v) => console.log(i, JSON.stringify(v, (k, w) => (typeof w === "function" ? "fn:" + w.name + ":" + show(w) : w instanceof Map ? "map" : w instanceof RegExp ? String(w) : w)));',
     body,
   ].join('\n');
-  const { original, bare } = runBoth(src, 'prop.mjs', 'module');
+  const { original, bare, r } = runBoth(src, 'prop.mjs', 'module');
   assert.equal(original.status, 0, original.stderr);
+  assert.ok(r.sites.length > 200 && r.skipped.length > 10, `${r.sites.length} sites, ${r.skipped.length} skipped`);
   assert.equal(bare.stdout, original.stdout);
 });

@@ -3,7 +3,19 @@
 // that allocated, keeps every token on its line, and returns a source map
 // from the instrumented code to the original source (through the input's
 // own map when there is one).
-import { parse, type Options as AcornOptions } from 'acorn';
+//
+// Not instrumented on purpose: declarations and methods (no allocation at
+// the expression), string building (template literals, `+`: strings are
+// primitives, which the recorder cannot follow with weak references), and
+// every site whose wrapping would change behaviour (see SiteFinder: names
+// V8 gives functions, optional chains, tags, `delete`).
+//
+// Known limits: `Function.prototype.toString()` shows the instrumented
+// source, so a function serialised to run elsewhere (a worker built from
+// its text, a browser `evaluate`) references the binding there; in an ESM
+// import cycle a hoisted function that allocates and is called before its
+// module body runs meets the `const` binding in its TDZ.
+import { parse, tokTypes, type Options as AcornOptions, type TokenType } from 'acorn';
 import { FlattenMap, TraceMap, traceSegment, type SourceMapInput } from '@jridgewell/trace-mapping';
 import { SiteFinder, type N } from './transform/sites.js';
 import { Segments, encodeRange, type EncodeState } from './transform/vlq.js';
@@ -111,6 +123,15 @@ interface Edit {
   remove?: number;
 }
 
+// Tokens V8 never reports as a position (calls point at the callee or the
+// property name, `new` at `new`, assignments at `=`, functions at `(` or
+// their first token): no map segment, which keeps the embedded map about a
+// third smaller. A lookup there falls back to the previous token.
+const UNMAPPED_TOKENS: ReadonlySet<TokenType> = new Set([
+  tokTypes.parenR, tokTypes.comma, tokTypes.semi, tokTypes.braceR, tokTypes.bracketR,
+  tokTypes.colon, tokTypes.dot, tokTypes.arrow,
+]);
+
 const LINE_BREAK = /\r\n?|[\n\u2028\u2029]/g;
 
 function lineStartsOf(source: string): number[] {
@@ -118,6 +139,10 @@ function lineStartsOf(source: string): number[] {
   LINE_BREAK.lastIndex = 0;
   for (let m = LINE_BREAK.exec(source); m; m = LINE_BREAK.exec(source)) starts.push(m.index + m[0].length);
   return starts;
+}
+
+function isIdentifierPart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 36 || c === 95 || c > 127;
 }
 
 /** 0-based line of an offset. */
@@ -204,7 +229,7 @@ class Origin {
   readonly sources: string[];
   readonly sourcesContent: (string | null)[] | undefined;
   readonly names: string[];
-  private readonly map: TraceMap | null;
+  readonly map: TraceMap | null;
 
   constructor(map: TraceMap | null, url: string) {
     this.map = map;
@@ -266,7 +291,7 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     allowHashBang: true,
     allowReturnOutsideFunction: options.sourceType === 'script',
     onToken: (t) => {
-      tokens.push(t.start);
+      if (!UNMAPPED_TOKENS.has(t.type)) tokens.push(t.start);
     },
     onComment: (block, text, start, end) => {
       const m = /^[#@]\s*sourceMappingURL=(\S*)\s*$/.exec(text);
@@ -286,7 +311,13 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
   const starts = lineStartsOf(source);
 
   const finder = new SiteFinder();
-  finder.run(program);
+  try {
+    finder.run(program);
+  } catch (err) {
+    // The walk recurses like acorn does; a tree acorn barely built can still overflow it.
+    if (err instanceof RangeError) throw new InstrumentError(`${url}: nested too deeply to instrument`);
+    throw err;
+  }
 
   // A binding name that cannot collide with anything in the source.
   let binding = '__tm$';
@@ -309,7 +340,9 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
 
   const edits: Edit[] = [];
   const sites: LineSite[] = finder.sites.map((s, i) => {
-    edits.push({ pos: s.start, text: `${s.parens ? '(' : ''}${binding}.a(${i}, `, open: 1, site: i });
+    // Minified code writes `of[a,b]` and `return{...}`: keep the keyword apart.
+    const sep = s.start > 0 && isIdentifierPart(source.charCodeAt(s.start - 1)) ? ' ' : '';
+    edits.push({ pos: s.start, text: `${sep}${s.parens ? '(' : ''}${binding}.a(${i}, `, open: 1, site: i });
     edits.push({ pos: s.end, text: s.parens ? '))' : ')', open: 0, site: i });
     const gl = lineOf(starts, s.start);
     const o = origin.position(starts, s.start, url);
@@ -344,10 +377,12 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     let line = 0;
     let shift = 0;
     const nTok = tokens.length;
+    const input = origin.map;
     const push = (line: number, genCol: number, col: number): void => {
-      const o = origin.at(line, col);
-      if (o) segs.push(line, genCol, o.src, o.line, o.col, o.name);
-      else segs.push(line, genCol, -1, 0, 0, -1);
+      if (!input) return segs.push(line, genCol, 0, line, col, -1);
+      const seg = traceSegment(input, line, col);
+      if (!seg || seg.length === 1) segs.push(line, genCol, -1, 0, 0, -1);
+      else segs.push(line, genCol, seg[1], seg[2], seg[3], seg.length === 5 ? seg[4] : -1);
     };
     while (ti < nTok || ei < edits.length) {
       const tp = ti < nTok ? tokens[ti] : Infinity;
@@ -405,27 +440,31 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     if (withContent && origin.sourcesContent) m.sourcesContent = origin.sourcesContent;
     return m;
   };
-  const prologueText = (mappings: string): string =>
+  // The map literal is built around a marker: mappings hold only base64
+  // digits, ',' and ';', which no JSON escaping touches, so its length is
+  // known without building multi-megabyte strings per iteration.
+  const MARK = '@@tracemalloc-mappings@@';
+  const [mapBefore, mapAfter] = JSON.stringify(JSON.stringify(mapOf(MARK, false))).split(MARK);
+  const prologueHead =
     `${semi}const ${binding} = ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
-    `${JSON.stringify(url)}, ${sitesJson}, ${JSON.stringify(JSON.stringify(mapOf(mappings, false)))}` +
-    `) ?? { a: (s, v) => v };`;
-  const joinMappings = (lineText: string): string => head + lineText + tail;
+    `${JSON.stringify(url)}, ${sitesJson}, ${mapBefore}`;
+  const prologueTail = `${mapAfter}) ?? { a: (s, v) => v };`;
+  const fixedLength = prologueHead.length + prologueTail.length + head.length + tail.length;
 
-  // Fixed point: guess the prologue length, encode, pad with spaces if shorter.
-  let prologue = '';
-  let mappings = joinMappings(encodeLine(0));
+  // Fixed point: guess the prologue length, encode its line, pad if shorter.
+  let mappings: string;
   if (prologueSeg >= 0) {
     let guess = 0;
-    for (;;) {
-      mappings = joinMappings(encodeLine(guess));
-      prologue = prologueText(mappings);
-      if (prologue.length <= guess) {
-        prologue = prologue.padEnd(guess, ' ');
-        break;
-      }
-      guess = prologue.length;
+    let line = encodeLine(0);
+    while (fixedLength + line.length > guess) {
+      guess = fixedLength + line.length;
+      line = encodeLine(guess);
     }
-    edits[edits.findIndex((e) => e.open < 0)].text = prologue;
+    mappings = head + line + tail;
+    const prologue = prologueHead + mappings + prologueTail;
+    edits[edits.findIndex((e) => e.open < 0)].text = prologue.padEnd(guess, ' ');
+  } else {
+    mappings = head;
   }
   const map = mapOf(mappings, true);
 

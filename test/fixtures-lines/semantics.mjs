@@ -19,6 +19,21 @@ const [arrDflt = class {}] = [];
 log('names', arrow.name, fnExpr.name, assigned.name, obj.prop.name, obj.comp1.name, new Fields().field.name,
   new Fields().getPriv().name, Fields.stat.name, defaults(), dflt.name, arrDflt.name, holder.member(), obj.base());
 log('method this', obj.method());
+// Names V8 infers for stack traces (fn.name is '') through conditionals,
+// logical operators and literals.
+const frame = () => new Error().stack.split('\n')[2].trim().split(' ')[1];
+const cond = true;
+const inferred = { viaCond: cond ? () => frame() : null, viaArray: [function () { return frame(); }], nested: { deep: cond && (() => frame()) } };
+let assignedLater;
+assignedLater = null || [() => frame()];
+class WithField { f = [() => frame()]; }
+log('inferred', inferred.viaCond(), inferred.viaArray[0](), inferred.nested.deep(), assignedLater[0](), new WithField().f[0]());
+let d1, d2;
+[d1] = [function () { return frame(); }];
+({ d2 } = { d2: [() => frame()] });
+const [d3] = [function () { return frame(); }];
+const viaCall = ((_, o) => o)(0, { p: cond ? function () { return frame(); } : 0 });
+log('inferred 2', d1().replace(/:\d+:\d+/, ''), d2[0](), d3().replace(/:\d+:\d+/, ''), viaCall.p());
 const anon = [() => {}, function () {}, class {}].map((f) => f.name);
 log('anon', anon);
 

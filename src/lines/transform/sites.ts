@@ -6,7 +6,6 @@ export interface N {
   type: string;
   start: number;
   end: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   [key: string]: any;
 }
 
@@ -20,6 +19,8 @@ export interface RawSite {
   fn: number;
   /** Needs its own parentheses (callee of `new`). */
   parens: boolean;
+  /** Set when a later look inside shows wrapping would change behaviour. */
+  skip?: string;
 }
 
 export interface RawFunction {
@@ -41,12 +42,13 @@ const ALLOC_METHODS = new Set([
   'slice', 'concat', 'map', 'filter', 'flat', 'flatMap', 'split', 'splice',
   'toSorted', 'toReversed', 'toSpliced', 'with', 'entries', 'keys', 'values',
 ]);
-const STATIC_ALLOC: Record<string, ReadonlySet<string>> = {
-  Array: new Set(['from', 'of']),
-  Object: new Set(['fromEntries', 'keys', 'values', 'entries']),
-  JSON: new Set(['parse']),
-  Buffer: new Set(['from', 'alloc', 'allocUnsafe', 'concat']),
-};
+// A Map, not an object literal: `constructor.from()` must not find Object.prototype.
+const STATIC_ALLOC = new Map<string, ReadonlySet<string>>([
+  ['Array', new Set(['from', 'of'])],
+  ['Object', new Set(['fromEntries', 'keys', 'values', 'entries'])],
+  ['JSON', new Set(['parse'])],
+  ['Buffer', new Set(['from', 'alloc', 'allocUnsafe', 'concat'])],
+]);
 const GLOBAL_ALLOC = new Set(['structuredClone']);
 
 // Child keys per node type, in source order. Keys that can only hold
@@ -137,6 +139,11 @@ function memberName(node: N): string {
   return '';
 }
 
+/** Name for an assignment target; null for destructuring patterns, which name nothing. */
+function targetName(node: N): string | null {
+  return node.type === 'Identifier' || node.type === 'MemberExpression' ? memberName(node) : null;
+}
+
 function isMethodHolder(parent: N | null, key: string): boolean {
   if (!parent || key !== 'value') return false;
   if (parent.type === 'MethodDefinition') return true;
@@ -152,13 +159,16 @@ function positionName(parent: N | null, key: string): string | null {
   if (!parent) return null;
   switch (parent.type) {
     case 'VariableDeclarator':
-      return key === 'init' && parent.id.type === 'Identifier' ? parent.id.name : null;
+      // V8 leaves literals under a destructuring declaration pending and names
+      // them after the next assignment it sees: treat as naming too.
+      if (key !== 'init') return null;
+      return parent.id.type === 'Identifier' ? parent.id.name : '';
     case 'AssignmentExpression':
       // `=` and the logical assignments name identifiers; V8 infers
       // `a.b.c` for members, which wrapping would lose too.
-      return key === 'right' ? memberName(parent.left) : null;
+      return key === 'right' ? targetName(parent.left) : null;
     case 'AssignmentPattern':
-      return key === 'right' ? memberName(parent.left) : null;
+      return key === 'right' ? targetName(parent.left) : null;
     case 'Property':
       if (key !== 'value' || parent.kind !== 'init' || parent.method) return null;
       // `__proto__: fn` sets the prototype and names nothing.
@@ -173,6 +183,71 @@ function positionName(parent: N | null, key: string): string | null {
   }
 }
 
+/**
+ * Slots through which V8's function name inference passes (it stops at call
+ * arguments): `var x = c ? function () {} : [function () {}]` names both `x`.
+ */
+function transparent(parent: N, key: string): boolean {
+  switch (parent.type) {
+    case 'ArrayExpression':
+    case 'ObjectExpression':
+    case 'LogicalExpression':
+    case 'SequenceExpression':
+      return true;
+    case 'ConditionalExpression':
+      return key !== 'test';
+    case 'Property':
+      return key === 'value' && parent.kind === 'init' && !parent.method;
+    default:
+      return false;
+  }
+}
+
+/** Nodes that are part of an expression (functions and classes start new ones). */
+function isExpressionPart(node: N): boolean {
+  switch (node.type) {
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+    case 'ClassExpression':
+      return false;
+    case 'Property':
+    case 'SpreadElement':
+    case 'TemplateLiteral':
+    case 'AssignmentPattern':
+    case 'ArrayPattern':
+    case 'ObjectPattern':
+    case 'RestElement':
+      return true;
+    default:
+      return node.type.endsWith('Expression');
+  }
+}
+
+/** A direct argument of a call or `new`. */
+function isArgument(parent: N | null, key: string): boolean {
+  return key === 'arguments' && (parent?.type === 'CallExpression' || parent?.type === 'NewExpression');
+}
+
+/** Positions where NamedEvaluation gives an anonymous function its own `name`. */
+function ownNamed(parent: N | null, key: string): boolean {
+  if (!parent) return false;
+  switch (parent.type) {
+    case 'VariableDeclarator':
+      return key === 'init' && parent.id.type === 'Identifier';
+    case 'AssignmentExpression':
+      return key === 'right' && parent.left.type === 'Identifier' && /^(=|&&=|\|\|=|\?\?=)$/.test(parent.operator);
+    case 'AssignmentPattern':
+      return key === 'right' && parent.left.type === 'Identifier';
+    case 'Property':
+      return key === 'value' && parent.kind === 'init' && !parent.method && (parent.computed || keyName(parent) !== '__proto__');
+    case 'PropertyDefinition':
+    case 'ExportDefaultDeclaration':
+      return true;
+    default:
+      return false;
+  }
+}
+
 function allocCall(node: N): boolean {
   const callee = node.callee as N;
   if (callee.type === 'Identifier') return GLOBAL_ALLOC.has(callee.name);
@@ -184,7 +259,7 @@ function allocCall(node: N): boolean {
   else return false;
   if (ALLOC_METHODS.has(name)) return true;
   const obj = callee.object as N;
-  return obj.type === 'Identifier' && STATIC_ALLOC[obj.name]?.has(name) === true;
+  return obj.type === 'Identifier' && STATIC_ALLOC.get(obj.name)?.has(name) === true;
 }
 
 /** True when a link at or below `node` in an optional chain can short-circuit. */
@@ -215,6 +290,15 @@ export class SiteFinder {
 
   run(program: N): void {
     this.visit(program, null, '');
+    // Sites found unsafe after their children were seen.
+    for (let i = this.sites.length - 1; i >= 0; i--) {
+      const s = this.sites[i];
+      if (s.skip) {
+        this.skipped.push({ kind: s.kind, start: s.start, reason: s.skip });
+        this.sites.splice(i, 1);
+      }
+    }
+    this.skipped.sort((a, b) => a.start - b.start);
   }
 
   private addFunction(name: string, start: number, end: number): number {
@@ -237,12 +321,15 @@ export class SiteFinder {
   }
 
   /** Why wrapping `node` would change behaviour, or null when it is safe. */
-  private blocker(node: N, kind: RawKind, parent: N | null, key: string): string | null {
+  private blocker(node: N, kind: RawKind, parent: N | null, key: string, naming: string | null): string | null {
     if (!parent) return null;
     if (parent.type === 'TaggedTemplateExpression' && key === 'tag') return 'tag of a tagged template';
     if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return 'operand of delete';
-    if ((kind === 'function' || kind === 'class') && !node.id && positionName(parent, key) !== null) {
-      return 'anonymous ' + kind + ' in a naming position (wrapping would change its name)';
+    if ((kind === 'function' || kind === 'class') && !node.id) {
+      if (naming !== null) return 'anonymous ' + kind + ' named by its position (wrapping would change the name V8 shows)';
+      if (!isArgument(parent, key)) {
+        return 'anonymous ' + kind + ' outside call arguments (V8 may infer its name from the expression around it)';
+      }
     }
     if (kind === 'call' && this.chainInner.has(node) && optionalBelow(node)) {
       return 'call inside an optional chain (wrapping would break short-circuiting)';
@@ -250,10 +337,59 @@ export class SiteFinder {
     return null;
   }
 
-  private visit(node: N, parent: N | null, key: string): void {
+  /**
+   * Visits `node`; `inherited` is the name V8 would infer at the parent's
+   * position (null when none). Returns true when `node` is or contains
+   * (within the same function) an anonymous function without an own name
+   * that is not a direct call argument: V8 may give it an inferred name from
+   * the expression around it (`w(0, { p: c ? () => {} : 0 })` shows `w.p`),
+   * and wrapping it, or any literal holding it, changes that name.
+   */
+  private visit(node: N, parent: N | null, key: string, inherited: string | null = null): boolean {
+    if (parent && !isExpressionPart(parent)) return this.visitRoot(node, parent, key, inherited);
+    return this.visitInner(node, parent, key, inherited);
+  }
+
+  /**
+   * An expression directly under a statement, declaration or function: the
+   * scope within which V8 hands inferred names to pending function literals.
+   * When it holds a name-sensitive function, wrapping any of its sites could
+   * move that function or a later naming point into a call argument.
+   */
+  private visitRoot(node: N, parent: N, key: string, inherited: string | null): boolean {
+    const mark = this.sites.length;
+    const fn = this.fn;
+    if (!this.visitInner(node, parent, key, inherited)) return false;
+    for (let i = mark; i < this.sites.length; i++) {
+      const s = this.sites[i];
+      if (s.fn === fn && !s.skip) {
+        s.skip = 'in an expression with an anonymous function V8 may name after it (wrapping would change that name)';
+      }
+    }
+    return false;
+  }
+
+  private visitInner(node: N, parent: N | null, key: string, inherited: string | null): boolean {
+    if (node.type === 'BinaryExpression') {
+      // Long `a + b + c ...` chains (generated code) nest to the left: walk
+      // that spine in a loop so depth stays flat.
+      const spine: N[] = [];
+      let n = node;
+      for (; n.type === 'BinaryExpression'; n = n.left) spine.push(n);
+      this.visit(n, spine[spine.length - 1], 'left');
+      for (let i = spine.length - 1; i >= 0; i--) this.visit(spine[i].right, spine[i], 'right');
+      return false;
+    }
+    const own = positionName(parent, key);
+    let naming: string | null = null;
+    if (own !== null) naming = parent!.type === 'Property' && inherited ? inherited + '.' + own : own;
+    else if (parent && transparent(parent, key)) naming = inherited;
+    // `export default` names only a function or class that is the whole declaration.
+    if (parent?.type === 'ExportDefaultDeclaration' && !/^(Arrow)?Function|^Class/.test(node.type)) naming = null;
+
     const kind = this.candidate(node, parent, key);
     if (kind) {
-      const reason = this.blocker(node, kind, parent, key);
+      const reason = this.blocker(node, kind, parent, key, naming);
       if (reason) this.skipped.push({ kind, start: node.start, reason });
       else {
         const parens = parent?.type === 'NewExpression' && key === 'callee';
@@ -261,13 +397,21 @@ export class SiteFinder {
       }
     }
     switch (node.type) {
-      case 'FunctionDeclaration':
       case 'FunctionExpression':
       case 'ArrowFunctionExpression':
-        return this.visitFunction(node, parent, key);
+      case 'ClassExpression': {
+        if (node.type === 'ClassExpression') this.visitClass(node, parent, key, naming);
+        else this.visitFunction(node, parent, key, naming);
+        // Only an anonymous literal without an own name can take V8's inferred
+        // name; V8 drops pending names for direct call arguments.
+        return !node.id && !ownNamed(parent, key) && !isArgument(parent, key) && !isMethodHolder(parent, key);
+      }
+      case 'FunctionDeclaration':
+        this.visitFunction(node, parent, key, null);
+        return false;
       case 'ClassDeclaration':
-      case 'ClassExpression':
-        return this.visitClass(node, parent, key);
+        this.visitClass(node, parent, key, null);
+        return false;
       case 'ChainExpression':
         // Calls and members inside the chain (not its top) may be skipped
         // by short-circuiting, so they cannot be wrapped on their own.
@@ -277,20 +421,23 @@ export class SiteFinder {
         }
         break;
     }
-    this.children(node);
+    return this.children(node, naming);
   }
 
-  private children(node: N): void {
+  /** Visits the children; true when one reported a name-sensitive function (see `visit`). */
+  private children(node: N, naming: string | null = null): boolean {
     const keys = CHILDREN[node.type] ?? Object.keys(node);
+    let inferred = false;
     for (const k of keys) {
       const v = node[k];
       if (Array.isArray(v)) {
-        for (const c of v) if (isNode(c)) this.visit(c, node, k);
-      } else if (isNode(v)) this.visit(v, node, k);
+        for (const c of v) if (isNode(c) && this.visit(c, node, k, naming)) inferred = true;
+      } else if (isNode(v) && this.visit(v, node, k, naming)) inferred = true;
     }
+    return inferred;
   }
 
-  private visitFunction(node: N, parent: N | null, key: string): void {
+  private visitFunction(node: N, parent: N | null, key: string, naming: string | null): void {
     let name: string;
     let start = node.start;
     let end = node.end;
@@ -301,7 +448,7 @@ export class SiteFinder {
       if (holder.kind === 'constructor') name = this.classes.at(-1)?.name ?? '';
       else name = (holder.kind === 'get' || holder.kind === 'set' ? holder.kind + ' ' : '') + keyName(holder);
     } else {
-      name = node.id?.name ?? positionName(parent, key) ?? '';
+      name = node.id?.name ?? (parent?.type === 'Property' ? positionName(parent, key) : null) ?? naming ?? '';
     }
     const saved = this.fn;
     this.fn = this.addFunction(name, start, end);
@@ -309,8 +456,8 @@ export class SiteFinder {
     this.fn = saved;
   }
 
-  private visitClass(node: N, parent: N | null, key: string): void {
-    const name = node.id?.name ?? positionName(parent, key) ?? '';
+  private visitClass(node: N, parent: N | null, key: string, naming: string | null): void {
+    const name = node.id?.name ?? (parent?.type === 'Property' ? positionName(parent, key) : null) ?? naming ?? '';
     const ctx: ClassCtx = { name, node, instanceFn: -1, staticFn: -1 };
     if (node.superClass) this.visit(node.superClass, node, 'superClass');
     this.classes.push(ctx);
