@@ -1,5 +1,6 @@
 /**
  * The runtime half of line mode: instrumented modules call `a(site, value)`
+ * (through their own hoisted `__tm$(site, value)`)
  * around each allocation expression. Most calls only decrement a counter;
  * about one in `interval` allocations is sampled: its callers are captured
  * and the object is registered, weakly, until it dies.
@@ -41,7 +42,7 @@ export interface LineSample {
 
 /** What instrumented code sees under {@link RECORDER_SYMBOL}. */
 export interface RecorderHandle {
-  file(url: string, table: string, map: string): { a<T>(site: number, value: T): T };
+  file(url: string, table: string, map: string): { a<T>(site: number, value: T, from?: (...args: never[]) => unknown): T };
 }
 
 /** Prefix of the tag strings that name samples in the heap (`tm<slot>`). */
@@ -228,10 +229,11 @@ const handle: RecorderHandle = {
     recorder.register(String(url), String(table), String(map));
     const file = recorder.files.length - 1;
     const slow = (slowPath ??= makeSlowPath());
-    const a = <T>(site: number, value: T): T => {
+    // `from`: the module's own wrapper, to hide from captured stacks with this function.
+    const a = <T>(site: number, value: T, from?: (...args: never[]) => unknown): T => {
       if (--countdown > 0) return value;
       countdown = nextCountdown();
-      slow(file, site, value, a);
+      slow(file, site, value, from ?? a);
       return value;
     };
     return { a };

@@ -1,5 +1,5 @@
 // Source transform for line-level allocation sites: wraps every allocating
-// expression S in `__tm$.a(INDEX, S)` so a runtime recorder learns the line
+// expression S in `__tm$(INDEX, S)` so a runtime recorder learns the line
 // that allocated, keeps every token on its line, and returns a source map
 // from the instrumented code to the original source (through the input's
 // own map when there is one).
@@ -12,9 +12,10 @@
 //
 // Known limits: `Function.prototype.toString()` shows the instrumented
 // source, so a function serialised to run elsewhere (a worker built from
-// its text, a browser `evaluate`) references the binding there; in an ESM
-// import cycle a hoisted function that allocates and is called before its
-// module body runs meets the `const` binding in its TDZ.
+// its text, a browser `evaluate`) references the binding there. The binding
+// is a hoisted function declaration that finds the recorder on first use,
+// so code that runs before its module body (an ESM import cycle calling a
+// hoisted function) works too.
 import { parse, tokTypes, type Options as AcornOptions, type TokenType } from 'acorn';
 import { FlattenMap, TraceMap, traceSegment, type SourceMapInput } from '@jridgewell/trace-mapping';
 import { SiteFinder, type N } from './transform/sites.js';
@@ -342,7 +343,7 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
   const sites: LineSite[] = finder.sites.map((s, i) => {
     // Minified code writes `of[a,b]` and `return{...}`: keep the keyword apart.
     const sep = s.start > 0 && isIdentifierPart(source.charCodeAt(s.start - 1)) ? ' ' : '';
-    edits.push({ pos: s.start, text: `${sep}${s.parens ? '(' : ''}${binding}.a(${i}, `, open: 1, site: i });
+    edits.push({ pos: s.start, text: `${sep}${s.parens ? '(' : ''}${binding}(${i}, `, open: 1, site: i });
     edits.push({ pos: s.end, text: s.parens ? '))' : ')', open: 0, site: i });
     const gl = lineOf(starts, s.start);
     const o = origin.position(starts, s.start, url);
@@ -445,10 +446,12 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
   // known without building multi-megabyte strings per iteration.
   const MARK = '@@tracemalloc-mappings@@';
   const [mapBefore, mapAfter] = JSON.stringify(JSON.stringify(mapOf(MARK, false))).split(MARK);
+  // A function declaration is initialised before any module code runs; it
+  // passes itself so that the recorder hides it from captured stacks.
   const prologueHead =
-    `${semi}const ${binding} = ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
+    `${semi}function ${binding}(s, v) { return (${binding}.r ??= ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
     `${JSON.stringify(url)}, ${sitesJson}, ${mapBefore}`;
-  const prologueTail = `${mapAfter}) ?? { a: (s, v) => v };`;
+  const prologueTail = `${mapAfter}) ?? { a: (s, v) => v }).a(s, v, ${binding}); }`;
   const fixedLength = prologueHead.length + prologueTail.length + head.length + tail.length;
 
   // Fixed point: guess the prologue length, encode its line, pad if shorter.
