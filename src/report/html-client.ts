@@ -157,10 +157,12 @@ export const CLIENT_SCRIPT = String.raw`
   };
 
   function top(site) { return site.frames[site.frames.length - 1] || { file: '', line: 0, function: '' }; }
+  // Line mode: mark the rows that are V8's function starts rather than allocating lines.
+  var lineMode = data.lines.some(function (s) { return s.frames.some(function (f) { return f.atLine; }); });
   function bounds(site) { return site.estimate ? fmtSize(site.estimate.sizeLow, site.sizeDiff !== undefined) + ' … ' + fmtSize(site.estimate.sizeHigh, site.sizeDiff !== undefined) : ''; }
   var baseColumns = [
     { key: 'location', title: 'Location', value: function (s) { var f = top(s); return where(f.file, f.line); }, text: function (s) { var f = top(s); return where(f.file, f.line); } },
-    { key: 'function', title: 'Function', value: function (s) { return top(s).function; }, text: function (s) { return fnName(top(s).function); } },
+    { key: 'function', title: 'Function', value: function (s) { return top(s).function; }, text: function (s) { var f = top(s); return fnName(f.function) + (lineMode && !f.atLine ? ' (function start)' : ''); } },
     { key: 'size', title: 'Size', numeric: true, value: function (s) { return s.size; }, text: function (s) { return fmtSize(s.size); } },
     { key: 'count', title: 'Count', numeric: true, value: function (s) { return s.count; }, text: function (s) { return fmtInt(s.count); } },
     { key: 'average', title: 'Average', numeric: true, value: function (s) { return s.count ? s.size / s.count : 0; }, text: function (s) { return s.count ? fmtSize(s.size / s.count) : ''; } }

@@ -74,6 +74,10 @@ export function renderHtml(input: HtmlInput): string {
   };
   const scriptHash = createHash('sha256').update(CLIENT_SCRIPT).digest('base64');
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; img-src data:`;
+  // Line mode mixes allocating lines with V8's function starts; say which is which.
+  const lineNote = input.sites.some((site) => site.frames.some((f) => f.atLine))
+    ? 'Line mode: lines are allocating lines; a function marked (function start) holds what V8 saw in it that no instrumented line explains.'
+    : 'Lines are where each function starts: V8 records allocation sites per function.';
   const diffTab = input.diff ? '<button type="button" role="tab" data-tab="diff">Growth since older snapshot</button>' : '';
   const diffPanel = input.diff
     ? `<section id="panel-diff" role="tabpanel" hidden>
@@ -108,7 +112,7 @@ ${diffTab}
 <div id="details" class="details" hidden></div>
 </section>
 <section id="panel-table" role="tabpanel" hidden>
-<p class="note">Live memory by line. Click a column to sort. Lines are where each function starts: V8 records allocation sites per function.</p>
+<p class="note">Live memory by line. Click a column to sort. ${lineNote}</p>
 <div id="table"></div>
 </section>
 ${diffPanel}
