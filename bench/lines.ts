@@ -14,7 +14,7 @@ import * as tracemalloc from '../src/index.js';
 
 type Workload = 'alloc' | 'http';
 const SELF = fileURLToPath(import.meta.url);
-const CONFIGS = ['untraced', 'sampling', 'lines-64', 'lines-256', 'lines-1024', 'lines-64-f8'];
+const CONFIGS = ['untraced', 'sampling', 'lines-64', 'lines-128', 'lines-256', 'lines-64-f16', 'lines-128-f16'];
 
 async function child(config: string, workload: Workload): Promise<void> {
   const lines = config.startsWith('lines-');
