@@ -6,7 +6,7 @@
  * really instrumented, and prints wall-time ratios against the untraced run
  * of the same invocation. Exits non-zero when a result differs.
  *
- *   npm run bench:suite
+ *   npm run bench:suite [-- --reps 3]
  *   TRACEMALLOC_NODE_BINARIES=/path/node22:/path/node24 npm run bench:suite
  *
  * The package and the test dependencies it needs are installed once from
@@ -89,9 +89,11 @@ function npm(args: string[], cwd: string): string {
   const run = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: HANG_LIMIT_MS, maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) {
     const output = `${run.stderr ?? ''}\n${run.error?.message ?? ''}`;
-    // npm's first error lines are its code and its reason.
-    const errors = output.split('\n').filter((l) => /^npm (error|ERR!)/.test(l)).slice(0, 2).map((l) => l.replace(/^npm (error|ERR!)\s*/, ''));
-    const why = errors.length > 0 ? errors.join(': ') : output.trim().split('\n').pop() ?? '';
+    // npm's error block: `code X`, maybe `syscall`/`errno`, then the reason.
+    const errors = output.split('\n').filter((l) => /^npm (error|ERR!)/.test(l)).map((l) => l.replace(/^npm (error|ERR!)\s*/, ''));
+    const code = errors.find((l) => l.startsWith('code '));
+    const reason = errors.find((l) => l !== '' && !/^(code|syscall|errno) /.test(l));
+    const why = [code, reason].filter(Boolean).join(': ') || (output.trim().split('\n').pop() ?? '');
     throw new SuiteInstallError(`npm ${args[0]} failed (${run.status ?? run.signal}): ${why}`, OFFLINE.test(output));
   }
   return run.stdout;
@@ -128,7 +130,10 @@ export function ensureInstalled(pkg: SuitePackage): Installed {
   mkdirSync(cacheRoot(), { recursive: true });
   const tmp = mkdtempSync(join(cacheRoot(), `.${pkg.name}-`));
   try {
-    const tarball = npm(['pack', `${pkg.name}@${pkg.version}`, '--pack-destination', tmp, '--silent'], tmp).trim().split('\n').pop()!;
+    // An unreachable registry should fail in minutes; npm's defaults (2 retries, 5-minute timeouts) take far longer.
+    const network = ['--fetch-retries=1', '--fetch-timeout=60000'];
+    const packed = JSON.parse(npm(['pack', `${pkg.name}@${pkg.version}`, '--pack-destination', tmp, '--json', ...network], tmp)) as Array<{ filename: string }>;
+    const tarball = packed[0].filename;
     const tar = spawnSync('tar', ['xzf', join(tmp, tarball), '-C', tmp], { encoding: 'utf8' });
     if (tar.status !== 0) throw new SuiteInstallError(`tar failed on ${tarball}: ${tar.stderr.trim().split('\n')[0]}`, false);
     const manifest = JSON.parse(readFileSync(join(tmp, 'package', 'package.json'), 'utf8')) as {
@@ -144,12 +149,16 @@ export function ensureInstalled(pkg: SuitePackage): Installed {
       ...[...wanted].map((n) => `${n}@${dev[n] ?? 'latest'}`),
     ];
     writeFileSync(join(tmp, 'package.json'), JSON.stringify({ name: 'tracemalloc-suite', private: true }) + '\n');
-    npm(['install', '--prefix', tmp, '--no-audit', '--no-fund', '--ignore-scripts', '--save-exact', ...specs], tmp);
+    npm(['install', '--prefix', tmp, '--no-audit', '--no-fund', '--ignore-scripts', '--save-exact', ...network, ...specs], tmp);
     rmSync(join(tmp, tarball));
-    renameSync(tmp, root);
-  } catch (err) {
+    try {
+      renameSync(tmp, root);
+    } catch (err) {
+      // Another process installed it meanwhile: use theirs.
+      if (!existsSync(join(root, 'node_modules'))) throw err;
+    }
+  } finally {
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
   }
   return installed;
 }
@@ -260,10 +269,11 @@ export function expectedFiles(installed: Installed): string[] {
   return files.sort();
 }
 
-/** The three runs on one Node binary and what differs between them. */
+/** The runs on one Node binary and what differs between them. */
 export interface SuiteComparison {
   binary: string;
   version: string;
+  /** Every run, in the order they ran; the first untraced one is the reference. */
   runs: SuiteRun[];
   /** One line per difference or missing instrumentation; empty when line mode changed nothing. */
   problems: string[];
@@ -277,15 +287,23 @@ function firstDifference(a: string, b: string): string {
   return `line ${at + 1}: ${JSON.stringify(x[at] ?? '<end>')} vs ${JSON.stringify(y[at] ?? '<end>')}`;
 }
 
-/** Run the suite untraced and in both line modes on `binary`, and compare. */
-export function compareSuite(installed: Installed, binary = process.execPath): SuiteComparison {
+/**
+ * Run the suite untraced and in both line modes on `binary`, `reps` times
+ * each (interleaved, a different order each round), and compare every run
+ * with the first untraced one.
+ */
+export function compareSuite(installed: Installed, binary = process.execPath, reps = 1): SuiteComparison {
   const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  const runs = CONFIGS.map((c) => runSuite(installed, c, binary));
-  const [base] = runs;
+  const runs: SuiteRun[] = [];
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < CONFIGS.length; i++) runs.push(runSuite(installed, CONFIGS[(i + r) % CONFIGS.length], binary));
+  }
+  const base = runs.find((r) => r.config === 'untraced')!;
   const problems: string[] = [];
   if (base.tests === 0) problems.push(`untraced run found no tests (exit ${base.status ?? base.signal}): ${base.stdout.slice(-200)}`);
   const expected = expectedFiles(installed);
-  for (const run of runs.slice(1)) {
+  for (const run of runs) {
+    if (run === base) continue;
     const what = `${run.config} on node ${version}`;
     if (run.status !== base.status || run.signal !== base.signal) problems.push(`${what}: exit ${run.status ?? run.signal}, untraced ${base.status ?? base.signal}`);
     for (const key of ['tests', 'pass', 'fail'] as const) {
@@ -294,6 +312,7 @@ export function compareSuite(installed: Installed, binary = process.execPath): S
     if (run.failures.join('\n') !== base.failures.join('\n')) {
       problems.push(`${what}: failing assertions differ: ${JSON.stringify(run.failures.slice(0, 3))} vs untraced ${JSON.stringify(base.failures.slice(0, 3))}`);
     }
+    if (run.config === 'untraced') continue;
     const missing = expected.filter((f) => !run.instrumented.includes(f));
     if (missing.length > 0) problems.push(`${what}: not instrumented: ${missing.join(', ')}${run.toolLines.length ? ` (${run.toolLines[0]})` : ''}`);
     if (run.config === 'lines-every-1' && run.atLineSites === 0) problems.push(`${what}: the exit snapshot has no line-mode frame in the package's files`);
@@ -307,30 +326,46 @@ export function suiteBinaries(): string[] {
   return [process.execPath, ...extra.filter((b) => b !== process.execPath)];
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 function print(cmp: SuiteComparison): void {
-  const [base] = cmp.runs;
+  const base = cmp.runs.find((r) => r.config === 'untraced')!;
+  const of = (config: SuiteConfig) => cmp.runs.filter((r) => r.config === config);
+  const baseExit = median(of('untraced').map((r) => r.exitMs));
+  const baseWall = median(of('untraced').map((r) => r.wallMs));
   console.log(`\nnode ${cmp.version} (${cmp.binary})`);
-  console.log(`  ${'config'.padEnd(14)} ${'exit'.padStart(4)} ${'tests'.padStart(6)} ${'pass'.padStart(6)} ${'fail'.padStart(5)} ${'files'.padStart(5)} ${'sites'.padStart(6)} ${'to exit'.padStart(9)} ${'ratio'.padStart(6)} ${'wall'.padStart(9)} ${'ratio'.padStart(6)}  output`);
-  for (const r of cmp.runs) {
-    const same = r === base ? '' : r.stdout === base.stdout ? 'identical' : `differs at ${firstDifference(base.stdout, r.stdout)}`;
+  console.log(`  ${'config'.padEnd(14)} ${'exit'.padStart(4)} ${'tests'.padStart(6)} ${'pass'.padStart(6)} ${'fail'.padStart(5)} ${'files'.padStart(5)} ${'sites'.padStart(6)} ${'to exit'.padStart(9)} ${'ratio'.padStart(6)} ${'wall'.padStart(9)} ${'ratio'.padStart(6)}  TAP output vs untraced`);
+  for (const config of CONFIGS) {
+    const runs = of(config);
+    const r = runs[0];
+    const exitMs = median(runs.map((x) => x.exitMs));
+    const wallMs = median(runs.map((x) => x.wallMs));
+    const differing = runs.filter((x) => x !== base && x.stdout !== base.stdout);
+    const same = runs.every((x) => x === base) ? '' : differing.length === 0 ? 'identical' : `differs at ${firstDifference(base.stdout, differing[0].stdout)}`;
     console.log(
-      `  ${r.config.padEnd(14)} ${String(r.status ?? r.signal).padStart(4)} ${String(r.tests).padStart(6)} ${String(r.pass).padStart(6)} ${String(r.fail).padStart(5)} ` +
+      `  ${config.padEnd(14)} ${String(r.status ?? r.signal).padStart(4)} ${String(r.tests).padStart(6)} ${String(r.pass).padStart(6)} ${String(r.fail).padStart(5)} ` +
         `${String(r.instrumented.length).padStart(5)} ${String(r.atLineSites).padStart(6)} ` +
-        `${r.exitMs.toFixed(0).padStart(7)}ms ${(r.exitMs / base.exitMs).toFixed(2).padStart(5)}x ${r.wallMs.toFixed(0).padStart(7)}ms ${(r.wallMs / base.wallMs).toFixed(2).padStart(5)}x  ${same}`,
+        `${exitMs.toFixed(0).padStart(7)}ms ${(exitMs / baseExit).toFixed(2).padStart(5)}x ${wallMs.toFixed(0).padStart(7)}ms ${(wallMs / baseWall).toFixed(2).padStart(5)}x  ${same}`,
     );
-    for (const l of r.toolLines.slice(0, 5)) console.log(`    ${l}`);
+    for (const l of [...new Set(runs.flatMap((x) => x.toolLines))].slice(0, 5)) console.log(`    ${l}`);
   }
   for (const p of cmp.problems) console.log(`  DIFFERENCE: ${p}`);
 }
 
 function main(): void {
+  const args = process.argv.slice(2);
+  const reps = args.includes('--reps') ? Number(args[args.indexOf('--reps') + 1]) : 3;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a whole number from 1, got ${args[args.indexOf('--reps') + 1]}`);
   const installed = ensureInstalled(QS);
   console.log(`${QS.name}@${QS.version}: node_modules/${QS.runnerBin} ${QS.args.join(' ')} in ${installed.dir}`);
   console.log(`instrumented: ${QS.instrument.map((d) => d + '/').join(', ')}; files = package files instrumented, sites = package lines in the exit snapshot's line-mode frames;`);
-  console.log('to exit = process start to exit, in the child; wall = whole run, exit snapshot included; ratio = against untraced, same invocation');
+  console.log(`to exit = process start to exit, in the child; wall = whole run, exit snapshot included; medians of ${reps} runs each, interleaved; ratio = against untraced, same invocation`);
   let failed = 0;
   for (const binary of suiteBinaries()) {
-    const cmp = compareSuite(installed, binary);
+    const cmp = compareSuite(installed, binary, reps);
     print(cmp);
     failed += cmp.problems.length;
   }
