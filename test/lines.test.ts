@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixture, runJson, runNode } from './helpers.js';
+import { Snapshot } from '../src/index.js';
 
 interface FrameJson { file: string; line: number; fn: string; atLine: boolean }
 interface StatJson {
@@ -137,6 +138,32 @@ for (const binary of binaries) {
       assert.equal(a.count, 6000);
       assert.ok(o.frames.at(-1)!.file.endsWith('lines-multi.ts'));
       assert.equal(o.frames.at(-2)!.line, lineOf('call'), 'the caller at its calling line');
+    }
+  });
+}
+
+// Node 22+ hands the load hook no format for a .js file that require() loads
+// from a package.json without "type" (most of npm): such files must be instrumented too.
+const UNTYPED = fileURLToPath(new URL('../../test/fixtures-lines/untyped/', import.meta.url));
+for (const binary of binaries) {
+  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  test(`line mode on ${version}: a .js file require()d from a package without "type" is instrumented`, () => {
+    const out = mkdtempSync(join(tmpdir(), 'tm-lines-'));
+    try {
+      const dump = join(out, 'exit.tracemalloc');
+      const env = { NODE_TRACEMALLOC_LINES: '1', NODE_TRACEMALLOC_LINES_EVERY: '1', NODE_TRACEMALLOC_LINES_INCLUDE: `${UNTYPED}**`, NODE_TRACEMALLOC_DUMP: dump };
+      const run = runNode(['--import', START, join(UNTYPED, 'main.js'), '500'], { binary, env });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stderr, '');
+      const lib = join(UNTYPED, 'lib.js');
+      const line = lineOf('untyped', lib);
+      const sites = Snapshot.load(dump).traces.filter((t) => {
+        const f = t.traceback.frames.at(-1)!;
+        return f.atLine && f.filename === lib && f.lineno === line;
+      });
+      assert.equal(sites.reduce((n, t) => n + t.count, 0), 500, JSON.stringify(sites));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 }

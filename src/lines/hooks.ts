@@ -78,8 +78,10 @@ function quietly<T>(fn: () => T): T {
 /**
  * The instrumented code of a module, or null to keep it as it is. `url` is
  * what the module runs under (a file URL for ESM, a path for CommonJS).
+ * `detect`: Node has not decided yet; it compiles the code as CommonJS
+ * (under `path`) unless that fails on ESM syntax, so try in that order.
  */
-export function instrumentModule(url: string, path: string, code: string, sourceType: 'module' | 'script', typescript: boolean): string | null {
+export function instrumentModule(url: string, path: string, code: string, sourceType: 'module' | 'script' | 'detect', typescript: boolean): string | null {
   if (!wants(path) || code.includes(INSTRUMENTED_MARK)) return null;
   try {
     if (typescript) {
@@ -89,6 +91,13 @@ export function instrumentModule(url: string, path: string, code: string, source
       code = quietly(() => strip(code, { mode: 'strip' }));
     }
     const inputMap = typescript ? null : (sourceMapOf(code, path)?.text ?? null);
+    if (sourceType === 'detect') {
+      try {
+        return instrument(code, { url: path, sourceType: 'script', inputMap }).code;
+      } catch {
+        return instrument(code, { url, sourceType: 'module', inputMap }).code;
+      }
+    }
     return instrument(code, { url, sourceType, inputMap }).code;
   } catch (err) {
     warnOnce(path, (err as Error).message.split('\n')[0]);
@@ -99,10 +108,12 @@ export function instrumentModule(url: string, path: string, code: string, source
 /** The load logic shared by both kinds of hooks, on a module `nextLoad` has loaded. */
 export function transformLoaded(url: string, loaded: Loaded): Loaded {
   if (!url.startsWith('file:')) return loaded;
-  const format = loaded.format ?? '';
+  // No format: require() of a .js file whose package.json names no "type";
+  // Node decides when it compiles it, so the format stays unset.
+  const format = loaded.format ?? 'detect';
   const typescript = format === 'module-typescript' || format === 'commonjs-typescript';
   const base = typescript ? format.slice(0, -'-typescript'.length) : format;
-  if (base !== 'module' && base !== 'commonjs') return loaded;
+  if (base !== 'module' && base !== 'commonjs' && base !== 'detect') return loaded;
   const code = text(loaded.source);
   if (code === null) return loaded;
   let path: string;
@@ -112,8 +123,10 @@ export function transformLoaded(url: string, loaded: Loaded): Loaded {
     return loaded;
   }
   // CommonJS runs under its path; ESM under its URL (that is what stacks show).
-  const out = instrumentModule(base === 'module' ? url : path, path, code, base === 'module' ? 'module' : 'script', typescript);
-  return out === null ? loaded : { ...loaded, format: base, source: out };
+  const sourceType = base === 'module' ? 'module' : base === 'detect' ? 'detect' : 'script';
+  const out = instrumentModule(base === 'commonjs' ? path : url, path, code, sourceType, typescript);
+  if (out === null) return loaded;
+  return base === 'detect' ? { ...loaded, source: out } : { ...loaded, format: base, source: out };
 }
 
 type NextLoad = (url: string, context?: unknown) => Loaded | Promise<Loaded>;
