@@ -1,6 +1,6 @@
 /**
- * The runtime half of line mode: instrumented modules call `a(site, value)`
- * (through their own hoisted `__tm$(site, value)`)
+ * The runtime half of line mode: instrumented modules call their own hoisted
+ * `__tm$(site, value)`
  * around each allocation expression. Most calls only decrement a counter;
  * about one in `interval` allocations is sampled: its callers are captured
  * and the object is registered, weakly, until it dies.
@@ -40,9 +40,13 @@ export interface LineSample {
   readonly callers: readonly CallerFrame[];
 }
 
-/** What instrumented code sees under {@link RECORDER_SYMBOL}. */
+/**
+ * What instrumented code sees under {@link RECORDER_SYMBOL}. Each module's
+ * wrapper decrements `c.n`, shared by all modules, and calls `s` when it
+ * reaches zero.
+ */
 export interface RecorderHandle {
-  file(url: string, table: string, map: string): { a<T>(site: number, value: T, from?: (...args: never[]) => unknown): T };
+  file(url: string, table: string, map: string): { c: { n: number }; s<T>(site: number, value: T, from: (...args: never[]) => unknown): T };
 }
 
 /** Prefix of the tag strings that name samples in the heap (`tm<slot>`). */
@@ -190,7 +194,7 @@ class Recorder {
 
 const recorder = new Recorder();
 // Shared by every instrumented module: allocations left until the next sample.
-let countdown = Infinity;
+const countdown = { n: Infinity };
 
 function nextCountdown(): number {
   const mean = recorder.interval;
@@ -229,14 +233,13 @@ const handle: RecorderHandle = {
     recorder.register(String(url), String(table), String(map));
     const file = recorder.files.length - 1;
     const slow = (slowPath ??= makeSlowPath());
-    // `from`: the module's own wrapper, to hide from captured stacks with this function.
-    const a = <T>(site: number, value: T, from?: (...args: never[]) => unknown): T => {
-      if (--countdown > 0) return value;
-      countdown = nextCountdown();
-      slow(file, site, value, from ?? a);
+    // Reached when the shared countdown runs out; `from` is the module's wrapper, hidden from captured stacks.
+    const s = <T>(site: number, value: T, from: (...args: never[]) => unknown): T => {
+      countdown.n = nextCountdown();
+      slow(file, site, value, from);
       return value;
     };
-    return { a };
+    return { c: countdown, s };
   },
 };
 
@@ -256,13 +259,13 @@ export function startLineRecording(interval: number, depth: number): void {
   recorder.interval = interval;
   recorder.depth = depth;
   recorder.reset();
-  countdown = nextCountdown();
+  countdown.n = nextCountdown();
 }
 
 /** Stop sampling and forget the samples. */
 export function stopLineRecording(): void {
   recorder.interval = Infinity;
-  countdown = Infinity;
+  countdown.n = Infinity;
   recorder.reset();
 }
 
