@@ -50,8 +50,8 @@ export interface LineOptions extends LineFilesOptions {
   sampleEvery?: number;
 }
 
-/** Default of {@link LineOptions.sampleEvery}, chosen by `bench/overhead` (see README). */
-export const DEFAULT_LINE_SAMPLE_EVERY = 64;
+/** Default of {@link LineOptions.sampleEvery}, chosen by `bench/lines` (see README): within 1.2x on the HTTP workload, and ±16% bounds on a site of 20,000 live objects. */
+export const DEFAULT_LINE_SAMPLE_EVERY = 128;
 
 /**
  * Default sampling interval in bytes, chosen by `bench/overhead` (see README):
