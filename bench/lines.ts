@@ -7,8 +7,8 @@
  *
  *   npm run bench:lines [-- --reps 5]
  */
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runChildren } from './children.js';
 import { performance } from 'node:perf_hooks';
 import * as tracemalloc from '../src/index.js';
 
@@ -43,28 +43,10 @@ async function child(config: string, workload: Workload): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function parent(): void {
   const args = process.argv.slice(2);
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
-  const results = new Map<string, Array<Record<string, number>>>();
-  for (const workload of ['http', 'alloc'] as Workload[]) {
-    for (let r = 0; r < reps; r++) {
-      // A different order each round, so no configuration always runs first.
-      const order = CONFIGS.map((c, i) => ({ c, key: (i * 7919 + r * 104729) % 1013 })).sort((a, b) => a.key - b.key);
-      for (const { c: config } of order) {
-        const run = spawnSync(process.execPath, [SELF, '--child', config, workload], { encoding: 'utf8' });
-        if (run.status !== 0) throw new Error(`child ${config}/${workload} failed: ${run.stderr}`);
-        const key = `${workload}/${config}`;
-        (results.get(key) ?? results.set(key, []).get(key)!).push(JSON.parse(run.stdout.trim().split('\n').pop()!));
-      }
-    }
-  }
-  const med = (key: string, field = 'ms') => median(results.get(key)!.map((r) => r[field]));
+  const med = runChildren(SELF, CONFIGS, ['http', 'alloc'], reps);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced`);
   for (const workload of ['http', 'alloc'] as Workload[]) {
     const base = med(`${workload}/untraced`);

@@ -5,8 +5,8 @@
  *
  *   npm run bench:overhead [-- --reps 5 --quick]
  */
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runChildren } from './children.js';
 import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { allocationHeavy, httpService } from './workloads.js';
@@ -71,32 +71,13 @@ async function child(config: string, workload: Workload): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function parent(): void {
   const args = process.argv.slice(2);
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
   const quick = args.includes('--quick');
   const intervals = quick ? [64] : [32, 64, 128, 256, 512];
   const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'exact', 'v8-tracker'];
-  const results = new Map<string, Array<Record<string, number>>>();
-  for (const workload of ['http', 'alloc'] as Workload[]) {
-    for (let r = 0; r < reps; r++) {
-      // A different order each round, so no configuration always runs first.
-      const order = configs.map((c, i) => ({ c, key: (i * 7919 + r * 104729) % 1013 })).sort((a, b) => a.key - b.key);
-      for (const { c: config } of order) {
-        const run = spawnSync(process.execPath, ['--expose-gc', SELF, '--child', config, workload], { encoding: 'utf8' });
-        if (run.status !== 0) throw new Error(`child ${config}/${workload} failed: ${run.stderr}`);
-        const key = `${workload}/${config}`;
-        const line = run.stdout.trim().split('\n').pop()!;
-        (results.get(key) ?? results.set(key, []).get(key)!).push(JSON.parse(line));
-      }
-    }
-  }
-  const med = (key: string, field = 'ms') => median(results.get(key)!.map((r) => r[field]));
+  const med = runChildren(SELF, configs, ['http', 'alloc'], reps, ['--expose-gc']);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced`);
   for (const workload of ['http', 'alloc'] as Workload[]) {
     const base = med(`${workload}/untraced`);
