@@ -43,7 +43,8 @@ function search(name: string): Promise<ChildFinding[]> {
       ['--no-compact', fixture('leak-child.js'), fixture(`${name}.js`), OPTIONS],
       { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        if (err) reject(new Error(`${name}: ${err.message}\n${stderr}`));
+        // Exit code and signal too: a child killed without a word (seen once under load) leaves stderr empty.
+        if (err) reject(new Error(`${name}: ${err.message} (code ${String(err.code)}, signal ${String(err.signal)}, killed ${String(err.killed)})\n${stderr}`));
         else resolve((JSON.parse(stdout) as { findings: ChildFinding[] }).findings);
       },
     );
