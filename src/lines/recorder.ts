@@ -40,13 +40,23 @@ export interface LineSample {
   readonly callers: readonly CallerFrame[];
 }
 
+type SlowCall = <T>(site: number, value: T, from: (...args: never[]) => unknown) => T;
+
 /**
- * What instrumented code sees under {@link RECORDER_SYMBOL}. Each module's
- * wrapper decrements `c.n`, shared by all modules, and calls `s` when it
- * reaches zero.
+ * What a module's wrapper holds: `c[0]`, the countdown shared by all
+ * modules, which it decrements, and `s`, which it calls when that reaches
+ * zero. A class, so that its shape is never shared with the program's objects.
  */
+export class ModuleHandle {
+  constructor(
+    readonly c: Float64Array,
+    readonly s: SlowCall,
+  ) {}
+}
+
+/** What instrumented code sees under {@link RECORDER_SYMBOL}. */
 export interface RecorderHandle {
-  file(url: string, table: string, map: string): { c: { n: number }; s<T>(site: number, value: T, from: (...args: never[]) => unknown): T };
+  file(url: string, table: string, map: string): ModuleHandle;
 }
 
 /** Prefix of the tag strings that name samples in the heap (`tm<slot>`). */
@@ -194,7 +204,10 @@ class Recorder {
 
 const recorder = new Recorder();
 // Shared by every instrumented module: allocations left until the next sample.
-const countdown = { n: Infinity };
+// A typed array, not `{ n }`: a double field in a plain object would turn the
+// same field of the program's own `{ n }` objects into boxed numbers (V8
+// shares the shapes of object literals), which doubled their heap objects.
+const countdown = new Float64Array([Infinity]);
 
 function nextCountdown(): number {
   const mean = recorder.interval;
@@ -235,11 +248,11 @@ const handle: RecorderHandle = {
     const slow = (slowPath ??= makeSlowPath());
     // Reached when the shared countdown runs out; `from` is the module's wrapper, hidden from captured stacks.
     const s = <T>(site: number, value: T, from: (...args: never[]) => unknown): T => {
-      countdown.n = nextCountdown();
+      countdown[0] = nextCountdown();
       slow(file, site, value, from);
       return value;
     };
-    return { c: countdown, s };
+    return new ModuleHandle(countdown, s);
   },
 };
 
@@ -259,13 +272,13 @@ export function startLineRecording(interval: number, depth: number): void {
   recorder.interval = interval;
   recorder.depth = depth;
   recorder.reset();
-  countdown.n = nextCountdown();
+  countdown[0] = nextCountdown();
 }
 
 /** Stop sampling and forget the samples. */
 export function stopLineRecording(): void {
   recorder.interval = Infinity;
-  countdown.n = Infinity;
+  countdown[0] = Infinity;
   recorder.reset();
 }
 

@@ -452,7 +452,7 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     `${semi}function ${binding}(s, v) { const r = ${binding}.r ??= ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
     `${JSON.stringify(url)}, ${sitesJson}, ${mapBefore}`;
   // The fast path (one shared countdown) runs here, so V8 can inline it into each site's function.
-  const prologueTail = `${mapAfter}) ?? { c: { n: Infinity } }; return --r.c.n > 0 ? v : r.s(s, v, ${binding}); }`;
+  const prologueTail = `${mapAfter}) ?? { c: [Infinity] }; return --r.c[0] > 0 ? v : r.s(s, v, ${binding}); }`;
   const fixedLength = prologueHead.length + prologueTail.length + head.length + tail.length;
 
   // Fixed point: guess the prologue length, encode its line, pad if shorter.

@@ -11,15 +11,19 @@ export interface SizedLineSample {
   blocks: number;
 }
 
-interface Acc {
-  samples: number;
-  size: number;
-  count: number;
-  sizeVar: number;
-  countVar: number;
+// A class, not an object literal: fields holding doubles in a literal's shape
+// would box the same fields of the program's own literals (V8 shares shapes).
+class Acc {
+  constructor(
+    public samples = 0,
+    public size = 0,
+    public count = 0,
+    public sizeVar = 0,
+    public countVar = 0,
+  ) {}
 }
 
-const emptyAcc = (): Acc => ({ samples: 0, size: 0, count: 0, sizeVar: 0, countVar: 0 });
+const emptyAcc = (): Acc => new Acc();
 
 function add(into: Acc, from: Acc, scale = 1): void {
   into.samples += from.samples;
@@ -123,7 +127,7 @@ export function tracesWithLines(
     ];
     const traceback = builder.build(frames);
     if (!traceback) continue;
-    const one: Acc = { samples: 1, size: size * interval, count: blocks * interval, sizeVar: q * size * size, countVar: q * blocks * blocks };
+    const one = new Acc(1, size * interval, blocks * interval, q * size * size, q * blocks * blocks);
     let acc = perTraceback.get(traceback);
     if (!acc) perTraceback.set(traceback, (acc = emptyAcc()));
     add(acc, one);

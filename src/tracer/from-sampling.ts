@@ -3,6 +3,18 @@ import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampli
 import { TracebackBuilder, type RawFrame } from './frames.js';
 import { resolveSizes, sampleProbability } from './sample-sizes.js';
 
+// A class, not an object literal: fields holding doubles in a literal's shape
+// would box the same fields of the program's own literals (V8 shares shapes).
+class Acc {
+  constructor(
+    public samples = 0,
+    public size = 0,
+    public count = 0,
+    public sizeVar = 0,
+    public countVar = 0,
+  ) {}
+}
+
 /**
  * Turn V8's live samples into unbiased estimates per call stack.
  *
@@ -36,13 +48,12 @@ export function tracesFromSamplingProfile(
   const sizes = new Map<number, Map<number, number>>();
   for (const [nodeId, g] of groups) sizes.set(nodeId, resolveSizes(g, byId.get(nodeId)?.selfSize ?? 0, interval));
 
-  interface Acc { samples: number; size: number; count: number; sizeVar: number; countVar: number }
   const perNode = new Map<number, Acc>();
   for (const sample of profile.samples) {
     const size = sizes.get(sample.nodeId)!.get(sample.size)!;
     const p = sampleProbability(size, interval);
     let acc = perNode.get(sample.nodeId);
-    if (!acc) perNode.set(sample.nodeId, (acc = { samples: 0, size: 0, count: 0, sizeVar: 0, countVar: 0 }));
+    if (!acc) perNode.set(sample.nodeId, (acc = new Acc()));
     const q = (1 - p) / (p * p);
     acc.samples += 1;
     acc.count += 1 / p;
@@ -64,7 +75,7 @@ export function tracesFromSamplingProfile(
     const traceback = builder.build(frames);
     if (!traceback) continue;
     const into = merged.get(traceback);
-    if (!into) merged.set(traceback, { ...acc });
+    if (!into) merged.set(traceback, new Acc(acc.samples, acc.size, acc.count, acc.sizeVar, acc.countVar));
     else {
       into.samples += acc.samples;
       into.size += acc.size;
