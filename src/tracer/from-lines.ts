@@ -2,6 +2,7 @@ import { Trace, type Frame, type Traceback } from '../model/index.js';
 import type { SourceMapResolver } from '../sourcemap/index.js';
 import type { LineFile, LineSample } from '../lines/recorder.js';
 import type { LineFunction } from '../lines/transform.js';
+import { EstimateSum } from './estimate-sum.js';
 import { filenameOf, type RawFrame, type TracebackBuilder } from './frames.js';
 
 /** A live line sample, its size in bytes (NaN when the heap did not show it) and its heap objects. */
@@ -9,28 +10,6 @@ export interface SizedLineSample {
   sample: LineSample;
   size: number;
   blocks: number;
-}
-
-// A class, not an object literal: fields holding doubles in a literal's shape
-// would box the same fields of the program's own literals (V8 shares shapes).
-class Acc {
-  constructor(
-    public samples = 0,
-    public size = 0,
-    public count = 0,
-    public sizeVar = 0,
-    public countVar = 0,
-  ) {}
-}
-
-const emptyAcc = (): Acc => new Acc();
-
-function add(into: Acc, from: Acc, scale = 1): void {
-  into.samples += from.samples;
-  into.size += from.size * scale;
-  into.count += from.count * scale;
-  into.sizeVar += from.sizeVar * scale * scale;
-  into.countVar += from.countVar * scale * scale;
 }
 
 /** The functions of instrumented files, by original file name, to match V8's function frames. */
@@ -113,8 +92,8 @@ export function tracesWithLines(
   }
   const p = 1 / interval;
   const q = (1 - p) / (p * p);
-  const perTraceback = new Map<Traceback, Acc>();
-  const perFunction = new Map<string, Acc>();
+  const perTraceback = new Map<Traceback, EstimateSum>();
+  const perFunction = new Map<string, EstimateSum>();
   for (const { sample, size, blocks } of samples) {
     if (!Number.isFinite(size)) continue;
     const { sites, functions } = sample.file.table();
@@ -127,14 +106,14 @@ export function tracesWithLines(
     ];
     const traceback = builder.build(frames);
     if (!traceback) continue;
-    const one = new Acc(1, size * interval, blocks * interval, q * size * size, q * blocks * blocks);
+    const one = new EstimateSum(1, size * interval, blocks * interval, q * size * size, q * blocks * blocks);
     let acc = perTraceback.get(traceback);
-    if (!acc) perTraceback.set(traceback, (acc = emptyAcc()));
-    add(acc, one);
+    if (!acc) perTraceback.set(traceback, (acc = new EstimateSum()));
+    acc.add(one);
     const key = keyOf(sample.file, site.fn);
     let fnAcc = perFunction.get(key);
-    if (!fnAcc) perFunction.set(key, (fnAcc = emptyAcc()));
-    add(fnAcc, one);
+    if (!fnAcc) perFunction.set(key, (fnAcc = new EstimateSum()));
+    fnAcc.add(one);
   }
 
   // V8's traces per instrumented function, to subtract what the lines explain.
@@ -175,8 +154,7 @@ export function tracesWithLines(
   }
   for (const [traceback, acc] of perTraceback) {
     // Sampling every allocation measures, it does not estimate.
-    const estimate = interval === 1 ? undefined : { samples: acc.samples, sizeVariance: acc.sizeVar, countVariance: acc.countVar };
-    traces.push(new Trace(traceback, Math.round(acc.size), Math.round(acc.count), estimate));
+    traces.push(acc.trace(traceback, interval === 1));
   }
   const total = traces.reduce((s, t) => s + t.size, 0);
   return { traces, total };

@@ -1,19 +1,8 @@
-import { Trace } from '../model/index.js';
+import type { Trace } from '../model/index.js';
 import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
+import { EstimateSum } from './estimate-sum.js';
 import { TracebackBuilder, type RawFrame } from './frames.js';
 import { resolveSizes, sampleProbability } from './sample-sizes.js';
-
-// A class, not an object literal: fields holding doubles in a literal's shape
-// would box the same fields of the program's own literals (V8 shares shapes).
-class Acc {
-  constructor(
-    public samples = 0,
-    public size = 0,
-    public count = 0,
-    public sizeVar = 0,
-    public countVar = 0,
-  ) {}
-}
 
 /**
  * Turn V8's live samples into unbiased estimates per call stack.
@@ -48,12 +37,12 @@ export function tracesFromSamplingProfile(
   const sizes = new Map<number, Map<number, number>>();
   for (const [nodeId, g] of groups) sizes.set(nodeId, resolveSizes(g, byId.get(nodeId)?.selfSize ?? 0, interval));
 
-  const perNode = new Map<number, Acc>();
+  const perNode = new Map<number, EstimateSum>();
   for (const sample of profile.samples) {
     const size = sizes.get(sample.nodeId)!.get(sample.size)!;
     const p = sampleProbability(size, interval);
     let acc = perNode.get(sample.nodeId);
-    if (!acc) perNode.set(sample.nodeId, (acc = new Acc()));
+    if (!acc) perNode.set(sample.nodeId, (acc = new EstimateSum()));
     const q = (1 - p) / (p * p);
     acc.samples += 1;
     acc.count += 1 / p;
@@ -63,7 +52,7 @@ export function tracesFromSamplingProfile(
   }
 
   // Stacks that collapse to one traceback (after the frame limit) share one trace.
-  const merged = new Map<object, Acc>();
+  const merged = new Map<Trace['traceback'], EstimateSum>();
   let total = 0;
   for (const [nodeId, acc] of perNode) {
     total += acc.size;
@@ -75,24 +64,10 @@ export function tracesFromSamplingProfile(
     const traceback = builder.build(frames);
     if (!traceback) continue;
     const into = merged.get(traceback);
-    if (!into) merged.set(traceback, new Acc(acc.samples, acc.size, acc.count, acc.sizeVar, acc.countVar));
-    else {
-      into.samples += acc.samples;
-      into.size += acc.size;
-      into.count += acc.count;
-      into.sizeVar += acc.sizeVar;
-      into.countVar += acc.countVar;
-    }
+    if (into) into.add(acc);
+    else merged.set(traceback, acc);
   }
   const traces: Trace[] = [];
-  for (const [traceback, acc] of merged) {
-    traces.push(
-      new Trace(traceback as Trace['traceback'], Math.round(acc.size), Math.round(acc.count), {
-        samples: acc.samples,
-        sizeVariance: acc.sizeVar,
-        countVariance: acc.countVar,
-      }),
-    );
-  }
+  for (const [traceback, acc] of merged) traces.push(acc.trace(traceback));
   return { traces, total: Math.round(total) };
 }
