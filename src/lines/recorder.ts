@@ -112,15 +112,15 @@ class Recorder {
     this.live = 0;
   }
 
-  register(url: string, tableJson: string, map: string): LineFile {
+  /** Add an instrumented module; returns its index, which samples store. */
+  register(url: string, tableJson: string, map: string): number {
     let parsed: { sites: LineSite[]; functions: LineFunction[] } | null = null;
     const file: LineFile = {
       url,
       map,
       table: () => (parsed ??= JSON.parse(tableJson) as { sites: LineSite[]; functions: LineFunction[] }),
     };
-    this.files.push(file);
-    return file;
+    return this.files.push(file) - 1;
   }
 
   /** Record one allocation chosen by the countdown. `from` is the instrumented call to hide. */
@@ -243,8 +243,7 @@ let slowPath: Slow | null = null;
 
 const handle: RecorderHandle = {
   file(url: string, table: string, map: string) {
-    recorder.register(String(url), String(table), String(map));
-    const file = recorder.files.length - 1;
+    const file = recorder.register(String(url), String(table), String(map));
     const slow = (slowPath ??= makeSlowPath());
     // Reached when the shared countdown runs out; `from` is the module's wrapper, hidden from captured stacks.
     const s = <T>(site: number, value: T, from: (...args: never[]) => unknown): T => {

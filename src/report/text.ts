@@ -25,8 +25,8 @@ function hasLines(stats: ReadonlyArray<Statistic | StatisticDiff>): boolean {
   return stats.some((s) => s.traceback.frames.some((f) => f.atLine));
 }
 
-function noteFor(stats: ReadonlyArray<Statistic | StatisticDiff>): string {
-  return hasLines(stats) ? LINE_MODE_NOTE : LINE_NOTE;
+function noteFor(lineMode: boolean): string {
+  return lineMode ? LINE_MODE_NOTE : LINE_NOTE;
 }
 
 /** What a `top` or `compare` table shows. */
@@ -77,7 +77,7 @@ export function renderTop(stats: readonly Statistic[], request: TableRequest, st
   if (rest.length > 0) lines.push(`${rest.length} other: size=${formatSize(sum(rest, (s) => s.size))}, count=${sum(rest, (s) => s.count)}`);
   // Cumulative statistics count a trace once per frame: their sum is not the total.
   if (!request.cumulative) lines.push(`Total allocated size: ${formatSize(sum(stats, (s) => s.size))}, count=${sum(stats, (s) => s.count)}`);
-  lines.push(style.dim(noteFor(stats)));
+  lines.push(style.dim(noteFor(lineMode)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -95,7 +95,7 @@ export function renderCompare(diffs: readonly StatisticDiff[], request: TableReq
     lines.push(`${rest.length} other: size=${formatSize(sum(rest, (s) => s.size))} (${formatSize(sum(rest, (s) => s.sizeDiff), true)})`);
   }
   if (!request.cumulative) lines.push(`Total change: ${formatSize(sum(diffs, (s) => s.sizeDiff), true)}`);
-  lines.push(style.dim(noteFor(diffs)));
+  lines.push(style.dim(noteFor(lineMode)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -124,6 +124,6 @@ export function tableJson(
     ...(old ? { old } : {}),
     total: { size: sum(stats, (s) => s.size), count: sum(stats, (s) => s.count), statistics: stats.length },
     rows,
-    note: noteFor(stats),
+    note: noteFor(hasLines(stats)),
   };
 }
