@@ -1,16 +1,19 @@
-// Heap snapshot engine benchmark: this parser vs memlab on generated snapshots.
+// Heap snapshot engine benchmark: this engine vs memlab and the DevTools
+// loader (heap-snapshot-toolkit), both installed into ~/.cache on first run
+// and never by `npm ci`, on generated snapshots, with ratios from the same run.
 //
-//   node dist/bench/heap.js [--sizes 300,740] [--keep] [--dir DIR] [--only ours|memlab]
+//   node dist/bench/heap.js [--sizes 300,740] [--keep] [--dir DIR] [--only ours|memlab|devtools]
 //   env TRACEMALLOC_BENCH_SIZES=300 works like --sizes.
 //
 // Every measurement runs in a fresh child process so that its peak RSS
 // (VmHWM) belongs to that measurement alone. Snapshots are generated under a
 // temporary directory and deleted afterwards unless --keep is given.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -19,6 +22,8 @@ interface Measurement {
   peakRss: number;
   nodes?: number;
   rootRetained?: number;
+  /** Seconds per stage (ours only). */
+  stages?: Record<string, number>;
 }
 
 function peakRss(): number {
@@ -71,29 +76,107 @@ function generate(file: string, mb: number): void {
 
 // ---- child: one measurement ----
 
-async function measure(tool: string, mode: string, file: string): Promise<void> {
+/** A comparison tool, installed into ~/.cache/tracemalloc-bench/ when the benchmark first needs it. */
+interface CachedTool {
+  label: string;
+  /** Exact versions, so that runs compare the same code. */
+  specs: string[];
+  dir: string;
+}
+
+const cacheDir = (name: string): string => join(homedir(), '.cache', 'tracemalloc-bench', name);
+const CACHED: Record<string, CachedTool> = {
+  devtools: { label: 'the DevTools loader', specs: ['heap-snapshot-toolkit@1.1.3'], dir: cacheDir('heap-snapshot-toolkit-1.1.3') },
+  // The versions package-lock.json had while memlab was a dev dependency.
+  memlab: { label: 'memlab', specs: ['@memlab/heap-analysis@2.0.5', '@memlab/core@2.0.5'], dir: cacheDir('memlab-2.0.5') },
+};
+
+const packageName = (spec: string): string => spec.slice(0, spec.lastIndexOf('@'));
+
+/** Entry file of `name` as installed under `dir`. */
+function resolveIn(dir: string, name: string): string {
+  return createRequire(join(dir, 'package.json')).resolve(name);
+}
+
+/** The tool's install directory, installing it first if needed; null (after one line saying why) when that fails. */
+function installTool(tool: CachedTool): string | null {
+  const installed = (): boolean => {
+    try {
+      for (const spec of tool.specs) resolveIn(tool.dir, packageName(spec));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (installed()) return tool.dir;
+  console.log(`installing ${tool.specs.join(' ')} into ${tool.dir} (${tool.label}, for comparison only)`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // --ignore-scripts: memlab's puppeteer would download a browser and its
+  // `sleep` dependency build a native addon; reading snapshots needs neither.
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--prefix', tool.dir, ...tool.specs];
+  const r = spawnSync(npm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0 || !installed()) {
+    // npm's last line only points at its log; the reason is earlier.
+    const lines = (r.stderr ?? '').split('\n').map((l) => l.replace(/^npm error\s*/, '').trim()).filter((l) => l && !l.startsWith('at ') && !l.includes('complete log'));
+    const why = r.status === 0 ? 'npm succeeded but the package does not resolve' : (lines.find((l) => /Error:|^404 /.test(l)) ?? lines[0] ?? r.error?.message ?? `npm exited ${r.status ?? r.signal}`);
+    console.log(`could not install ${tool.label}, skipping it: ${why}`);
+    return null;
+  }
+  return tool.dir;
+}
+
+/** Imports package `name` from a cached tool's directory. */
+async function importFrom<T>(dir: string, name: string): Promise<T> {
+  return (await import(pathToFileURL(resolveIn(dir, name)).href)) as T;
+}
+
+async function measure(tool: string, mode: string, file: string, toolDir?: string): Promise<void> {
   const t0 = performance.now();
   let nodes = 0;
   let rootRetained = 0;
+  const stages: Record<string, number> = {};
+  // Each stage's time and MB/s, so that a slow stage shows itself.
+  const lap = (name: string, since: number): number => {
+    const now = performance.now();
+    stages[name] = (now - since) / 1000;
+    return now;
+  };
   if (tool === 'ours') {
-    const { readHeapSnapshot } = await import('../src/heap/index.js');
+    const { census, readHeapSnapshot } = await import('../src/heap/index.js');
     const snap = await readHeapSnapshot(file);
+    let t = lap('parse', t0);
     nodes = snap.nodeCount;
-    if (mode === 'full') rootRetained = snap.retainedSize(snap.rootIndex);
-  } else {
+    if (mode === 'full') {
+      // What `tracemalloc heap` does: retained sizes, the census and the
+      // retainer paths of the biggest objects.
+      rootRetained = snap.retainedSize(snap.rootIndex);
+      t = lap('dominators', t);
+      const c = census(snap, { top: 20 });
+      t = lap('census', t);
+      for (const o of c.topObjects.slice(0, 5)) snap.retainerPath(o.nodeIndex);
+      lap('paths', t);
+    }
+  } else if (tool === 'memlab') {
     type Heap = { nodes: { length: number } };
     if (mode === 'full') {
-      const analysis = (await import('@memlab/heap-analysis')) as unknown as { getFullHeapFromFile: (f: string) => Promise<Heap> };
+      const analysis = await importFrom<{ getFullHeapFromFile: (f: string) => Promise<Heap> }>(toolDir!, '@memlab/heap-analysis');
       nodes = (await analysis.getFullHeapFromFile(file)).nodes.length;
     } else {
       type Utils = { getSnapshotFromFile: (f: string, o: object) => Promise<Heap> };
-      const core = (await import('@memlab/core')) as unknown as { utils?: Utils; default?: { utils: Utils } };
+      const core = await importFrom<{ utils?: Utils; default?: { utils: Utils } }>(toolDir!, '@memlab/core');
       const utils = core.utils ?? core.default!.utils;
       nodes = (await utils.getSnapshotFromFile(file, { buildNodeIdIndex: false })).nodes.length;
     }
+  } else {
+    // The DevTools loader computes everything (retainers, distances,
+    // dominators, retained sizes, statistics) while it loads.
+    const { parse } = await importFrom<{ parse: (s: NodeJS.ReadableStream) => Promise<{ nodeCount: number; retainedSizes: Float64Array }> }>(toolDir!, 'heap-snapshot-toolkit');
+    const snap = await parse(createReadStream(file, 'utf-8'));
+    nodes = snap.nodeCount;
+    rootRetained = snap.retainedSizes[0];
   }
   const seconds = (performance.now() - t0) / 1000;
-  const out: Measurement = { seconds, peakRss: peakRss(), nodes, rootRetained };
+  const out: Measurement = { seconds, peakRss: peakRss(), nodes, rootRetained, stages };
   process.stdout.write(`\n@@RESULT ${JSON.stringify(out)}\n`);
 }
 
@@ -109,9 +192,9 @@ function runChild(args: string[], heapMb: number): string {
   return r.stdout;
 }
 
-function runMeasure(tool: string, mode: string, file: string): Measurement | string {
+function runMeasure(tool: string, mode: string, file: string, extra: string[] = []): Measurement | string {
   try {
-    const out = runChild(['--measure', tool, mode, file], 16000);
+    const out = runChild(['--measure', tool, mode, file, ...extra], 16000);
     const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
     if (!line) return 'no result';
     return JSON.parse(line.slice(9)) as Measurement;
@@ -133,7 +216,14 @@ function main(): void {
   const keep = argv.includes('--keep');
   const dir = arg('--dir') ?? mkdtempSync(join(tmpdir(), 'tracemalloc-heap-bench-'));
   console.log(`node ${process.version}, dir ${dir}`);
-  const tools = only ? [only] : ['ours', 'memlab'];
+  const wanted = only ? [only] : ['ours', 'memlab', 'devtools'];
+  // Installed up front, so that a failed install drops the tool from every size.
+  const toolDirs = new Map<string, string>();
+  for (const tool of wanted) {
+    const installed = CACHED[tool] ? installTool(CACHED[tool]) : null;
+    if (installed) toolDirs.set(tool, installed);
+  }
+  const tools = wanted.filter((t) => !CACHED[t] || toolDirs.has(t));
   try {
     for (const mb of sizes) {
       const file = join(dir, `bench-${mb}.heapsnapshot`);
@@ -146,24 +236,33 @@ function main(): void {
       console.log(`\n== ${fmtMB(size)} snapshot (${size} bytes) ==`);
       const results: Record<string, Measurement | string> = {};
       for (const tool of tools) {
-        for (const mode of ['parse', 'full']) {
-          const r = runMeasure(tool, mode, file);
+        // The DevTools loader has one mode: it always computes retained sizes.
+        for (const mode of tool === 'devtools' ? ['full'] : ['parse', 'full']) {
+          const toolDir = toolDirs.get(tool);
+          const r = runMeasure(tool, mode, file, toolDir ? [toolDir] : []);
           results[`${tool}/${mode}`] = r;
-          const label = `${tool.padEnd(6)} ${mode === 'parse' ? 'parse             ' : 'parse+dominators  '}`;
+          const label = `${tool.padEnd(8)} ${mode === 'parse' ? 'parse           ' : 'full (retained) '}`;
           if (typeof r === 'string') console.log(`${label} FAILED: ${r}`);
           else {
             console.log(
               `${label} ${r.seconds.toFixed(2).padStart(7)} s  ${(size / 1024 / 1024 / r.seconds).toFixed(0).padStart(5)} MB/s  peak RSS ${fmtMB(r.peakRss).padStart(8)} (${(r.peakRss / size).toFixed(2)}x file)  nodes ${r.nodes}`,
             );
+            if (r.stages && Object.keys(r.stages).length > 0) {
+              const parts = Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)} s (${(size / 1024 / 1024 / v).toFixed(0)} MB/s)`);
+              console.log(`${' '.repeat(26)}${parts.join(', ')}`);
+            }
           }
         }
       }
-      for (const mode of ['parse', 'full']) {
-        const a = results[`ours/${mode}`];
-        const b = results[`memlab/${mode}`];
-        if (typeof a === 'object' && typeof b === 'object') {
-          console.log(`ratio ${mode}: memlab time / ours = ${(b.seconds / a.seconds).toFixed(1)}x, memlab peak / ours = ${(b.peakRss / a.peakRss).toFixed(1)}x`);
+      const ours = results['ours/full'];
+      if (typeof ours === 'object') {
+        for (const [name, key] of [['memlab', 'memlab/full'], ['DevTools loader', 'devtools/full']] as const) {
+          const b = results[key];
+          if (typeof b === 'object') {
+            console.log(`ratio full: ${name} time / ours = ${(b.seconds / ours.seconds).toFixed(1)}x, ${name} peak / ours = ${(b.peakRss / ours.peakRss).toFixed(1)}x`);
+          }
         }
+        console.log(`ours full: peak RSS ${(ours.peakRss / size).toFixed(2)}x the file`);
       }
     }
   } finally {
@@ -173,6 +272,6 @@ function main(): void {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--generate') generate(argv[2]!, Number(argv[1]));
-else if (argv[0] === '--measure') await measure(argv[1]!, argv[2]!, argv[3]!);
+else if (argv[0] === '--measure') await measure(argv[1]!, argv[2]!, argv[3]!, argv[4]);
 else main();
 

@@ -90,7 +90,7 @@ const arbGraph: fc.Arbitrary<{ graph: GenNode[]; strings: string[] }> = fc
         fc.record({
           type: fc.integer({ min: 0, max: NODE_TYPES.length - 1 }),
           name: fc.integer({ min: 0, max: strings.length }),
-          size: fc.oneof(fc.nat(200), fc.constant(2 ** 32 + 5)),
+          size: fc.nat(200),
           edges: fc.array(
             fc.record({
               type: fc.integer({ min: 0, max: EDGE_TYPES.length - 1 }),
@@ -101,7 +101,9 @@ const arbGraph: fc.Arbitrary<{ graph: GenNode[]; strings: string[] }> = fc
           ),
         }),
         { minLength: n, maxLength: n },
-      ),
+      )
+        // Only native memory (an ArrayBuffer's backing store) can reach 4 GiB.
+        .map((graph) => graph.map((node, k) => (node.type === NODE_TYPES.indexOf('native') && k % 2 === 1 ? { ...node, size: 2 ** 32 + 5 } : node))),
     }),
   );
 
@@ -310,7 +312,7 @@ describe('fuzz: heap snapshot parser', GUARD, () => {
     );
   });
 
-  it('regression: a header claiming 1e12 nodes and edges does not preallocate them', async () => {
+  it('regression: a header claiming 1e12 nodes and edges does not preallocate them, and is refused', async () => {
     const doc = JSON.parse(tinySnapshotJson()) as GenDoc;
     doc.snapshot.node_count = 1e12;
     doc.snapshot.edge_count = 1e12;
@@ -318,13 +320,49 @@ describe('fuzz: heap snapshot parser', GUARD, () => {
     // A fractional count used to reach `new Uint8Array(1.5)`, a RangeError.
     doc.snapshot.node_count = 1.5;
     checkHeap(Buffer.from(JSON.stringify(doc)), [], false);
-    // readHeapSnapshot bounds it by the file size.
+    // readHeapSnapshot bounds the preallocation by the file size, then refuses the lie.
+    doc.snapshot.node_count = 1e12;
     const file = join(dir, 'liar-read.heapsnapshot');
     writeFileSync(file, JSON.stringify(doc));
     const before = process.memoryUsage().arrayBuffers;
-    const snap = await readHeapSnapshot(file);
+    await assert.rejects(readHeapSnapshot(file), (e: unknown) => e instanceof HeapSnapshotError && /header says node_count 1000000000000 but the file holds 14 \(at byte \d+\)$/.test(e.message));
     assert.ok(process.memoryUsage().arrayBuffers - before < 16 * 1024 * 1024);
-    assert.ok(snap.nodeCount > 0);
+  });
+
+  it('hostile numbers in a valid file are one-line errors with a byte offset, never a 93 GiB heap', () => {
+    const text = tinySnapshotJson();
+    const nodesAt = text.indexOf('"nodes":[') + 9;
+    // Alpha (ordinal 3) has self size 20: make it 99999999999.
+    const doc = JSON.parse(text) as GenDoc & { nodes: number[] };
+    const sizeAt = 3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('self_size');
+    const cases: [string, (d: GenDoc & { nodes: number[] }) => void, RegExp][] = [
+      ['huge self size', (d) => void (d.nodes[sizeAt] = 99999999999), /^corrupt heap snapshot: node 3 \(object\) has self size 99999999999 at byte \d+; no V8 heap object is 4 GiB or more$/],
+      ['detachedness 7', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('detachedness')] = 7), /^corrupt heap snapshot: detachedness 7 out of range at byte \d+/],
+      ['negative count', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('edge_count')] = -1), /^corrupt heap snapshot: unexpected '-' at byte \d+ inside "nodes"$/],
+      ['fractional count', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('edge_count')] = 1.5), /^corrupt heap snapshot: unexpected '\.' at byte \d+ inside "nodes"$/],
+      ['header count', (d) => void (d.snapshot.node_count = -5), /^corrupt heap snapshot: header says node_count -5 but the file holds 14/],
+    ];
+    for (const [what, mutate, pattern] of cases) {
+      const d = structuredClone(doc);
+      mutate(d);
+      const p = new HeapSnapshotParser();
+      assert.throws(
+        () => {
+          p.write(JSON.stringify(d));
+          p.end();
+        },
+        (e: unknown) => e instanceof HeapSnapshotError && pattern.test(e.message) && e.offset >= nodesAt - 200,
+        what,
+      );
+    }
+    // A native node's backing store may exceed 4 GiB: accepted and summed exactly.
+    const native = structuredClone(doc);
+    native.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('type')] = NODE_TYPES.indexOf('native');
+    native.nodes[sizeAt] = 2 ** 33;
+    const p = new HeapSnapshotParser();
+    p.write(JSON.stringify(native));
+    const snap = p.end();
+    assert.equal(snap.selfSize(3), 2 ** 33);
   });
 });
 

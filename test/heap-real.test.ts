@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { census, diffSnapshots, type HeapSnapshot, preview, readHeapSnapshot } from '../src/heap/index.js';
+import { census, compareIds, DifferentProcessesError, diffSnapshots, type HeapSnapshot, preview, readHeapSnapshot } from '../src/heap/index.js';
 import { HEAP_MODULE, INSPECTOR_HELPERS, LEAKY_SCRIPT, runScript, tempDir } from './fixtures-heap/children.js';
 
 const dir = tempDir();
@@ -14,7 +14,9 @@ function nodesNamed(s: HeapSnapshot, name: string): number[] {
   return out;
 }
 
-describe('heap snapshots from a real process (v8.writeHeapSnapshot)', async () => {
+// Each Node version's V8 writes its own header fields (extra_native_bytes
+// from Node 22, for one): `npm test` runs this file on every supported Node.
+describe(`heap snapshots from a real process (v8.writeHeapSnapshot, Node ${process.version})`, async () => {
   const file = join(dir, 'leaky.heapsnapshot');
   runScript(dir, 'leaky.cjs', LEAKY_SCRIPT, [file]);
   const snap = await readHeapSnapshot(file, { chunkSize: 64 * 1024 + 3 });
@@ -26,6 +28,11 @@ describe('heap snapshots from a real process (v8.writeHeapSnapshot)', async () =
     assert.equal(g.count, 5000);
     assert.ok(g.selfSize > 0 && g.retainedSize >= g.selfSize);
     assert.equal(nodesNamed(snap, 'Leaky').length, 5000);
+  });
+
+  it('finds nodes by id up to the last one', () => {
+    assert.equal(snap.findNodeById(snap.nodeId(snap.nodeCount - 1)), snap.nodeCount - 1);
+    assert.equal(snap.findNodeById(snap.nodeId(0)), 0);
   });
 
   it('names the Map holder on the retainer path', () => {
@@ -83,7 +90,8 @@ session.connect();
 const parser = new HeapSnapshotParser();
 let chunks = 0;
 session.on('HeapProfiler.addHeapSnapshotChunk', (m) => { chunks++; parser.write(m.params.chunk); });
-session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => { if (err) throw err; });
+// Node 22+ answers in a later task (Node 20 before post returns); the chunks arrive first either way.
+await new Promise((resolve, reject) => session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => (err ? reject(err) : resolve())));
 const snap = parser.end();
 session.disconnect();
 const g = census(snap, { retained: false }).groups.find((x) => x.name === 'Streamed');
@@ -106,12 +114,14 @@ describe('diff of two snapshots of one process', async () => {
 class Leaky { constructor(i) { this.i = i; } }
 class Fresh { constructor(i) { this.i = i; } }
 globalThis.leaks = Array.from({ length: 2000 }, (_, i) => new Leaky(i));
-snapshotTo(process.argv[2]);
-globalThis.leaks.length = 1500;                       // free 500
-globalThis.fresh = Array.from({ length: 300 }, (_, i) => new Fresh(i));
-snapshotTo(process.argv[3]);
-post('HeapProfiler.disable');
-session.disconnect();
+(async () => {
+  await snapshotTo(process.argv[2]);
+  globalThis.leaks.length = 1500;                       // free 500
+  globalThis.fresh = Array.from({ length: 300 }, (_, i) => new Fresh(i));
+  await snapshotTo(process.argv[3]);
+  post('HeapProfiler.disable');
+  session.disconnect();
+})();
 `,
     [a, b],
   );
@@ -126,6 +136,18 @@ session.disconnect();
     assert.equal(fresh.addedSize, nodesNamed(sb, 'Fresh').reduce((s, k) => s + sb.selfSize(k), 0));
     assert.equal(d.bySite.length, 0, 'no traces, no sites');
   });
+
+  it('refuses a snapshot of another process, unless allowed', async () => {
+    // The same program run again numbers its objects the same way, so most
+    // shared ids pair unrelated objects.
+    const other = join(dir, 'diff-other.heapsnapshot');
+    runScript(dir, 'leaky-again.cjs', LEAKY_SCRIPT, [other]);
+    const so = await readHeapSnapshot(other);
+    const same = compareIds(sa, sb);
+    assert.ok(same.shared > 10_000 && same.mismatched * 100 < same.shared, `one process: ${same.mismatched} of ${same.shared} shared ids differ`);
+    assert.throws(() => diffSnapshots(sa, so), (e: unknown) => e instanceof DifferentProcessesError && /^the two heap snapshots come from different processes: \d+% of the \d+ object ids/.test(e.message) && !e.message.includes('\n'));
+    assert.ok(diffSnapshots(sa, so, { allowDifferentProcesses: true }).totals.surviving > 0);
+  });
 });
 
 describe('allocation traces', async () => {
@@ -136,15 +158,19 @@ describe('allocation traces', async () => {
     'traces.cjs',
     `${INSPECTOR_HELPERS}
 class Widget { constructor(i) { this.i = i; this.tag = 'widget-' + i; } }
+// As TrackingCapture does: V8's tracker drops the trace of an object a compacting GC moves.
+require('v8').setFlagsFromString('--no-compact');
 post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
 function allocateWidgets(n) { const out = []; for (let i = 0; i < n; i++) out.push(new Widget(i)); return out; }
-globalThis.widgets = allocateWidgets(200);
-snapshotTo(process.argv[2]);
 function allocateMore(n) { const out = []; for (let i = 0; i < n; i++) out.push(new Widget(1000 + i)); return out; }
-globalThis.more = allocateMore(150);
-snapshotTo(process.argv[3]);
-post('HeapProfiler.disable');   // a process exiting with tracking on hangs
-session.disconnect();
+(async () => {
+  globalThis.widgets = allocateWidgets(200);
+  await snapshotTo(process.argv[2]);
+  globalThis.more = allocateMore(150);
+  await snapshotTo(process.argv[3]);
+  post('HeapProfiler.disable');   // a process exiting with tracking on hangs
+  session.disconnect();
+})();
 `,
     [a, b],
   );

@@ -28,21 +28,24 @@ test('heap and heap diff never print heap string contents unless --include-strin
       assert.ok(!out.includes(SECRET) && !out.includes('s3cr3t'), `the secret leaked:\n${out.slice(0, 4000)}`);
     }
     // The strings are still there, as a length (V8 keeps at most 1024
-    // characters of a string) and a tag: in previews, retainer paths and the
-    // duplicated strings (the three copies, listed once).
+    // characters of a string: longer ones show as 1024+) and a tag: in
+    // previews, retainer paths and the duplicated strings (the three copies,
+    // listed once; the three strings sharing a cut prefix, not at all).
     const text = cli('heap', b, '--limit', '50', '--paths', '50');
-    assert.match(text, new RegExp(`Vault \\{token: string \\(${SECRET.length} chars, #[0-9a-f]{8}\\), blob: string \\(1024 chars, #`), 'previews');
-    assert.match(text, /\.blob → string \(1024 chars, #[0-9a-f]{8}\) @\d+$/m, 'retainer path');
-    assert.match(text, /^\s+3\s+\S+ \S+\s+string \(1024 chars, #[0-9a-f]{8}\)$/m, 'duplicated strings');
-    const json = JSON.parse(cli('heap', b, '--json')) as { duplicatedStrings: { value: string; included: boolean; count: number }[] };
-    assert.ok(json.duplicatedStrings.some((d) => d.count === 3 && !d.included && d.value.startsWith('string (1024 chars, #')));
+    const copyLength = `${SECRET}!dup`.length * 26;
+    assert.match(text, new RegExp(`Vault \\{token: string \\(${SECRET.length} chars, #[0-9a-f]{8}\\), blob: string \\(1024\\+ chars, #`), 'previews');
+    assert.match(text, /\(Vault\) → blob: string \(1024\+ chars, #[0-9a-f]{8}\) @\d+$/m, 'retainer path');
+    assert.match(text, new RegExp(`^\\s+3\\s+\\S+ \\S+\\s+string \\(${copyLength} chars, #[0-9a-f]{8}\\)$`, 'm'), 'duplicated strings');
+    const json = JSON.parse(cli('heap', b, '--json', '--limit', '1000')) as { duplicatedStrings: { value: string; included: boolean; count: number; length: number }[] };
+    assert.ok(json.duplicatedStrings.some((d) => d.count === 3 && !d.included && d.value.startsWith(`string (${copyLength} chars, #`)));
+    assert.deepEqual(json.duplicatedStrings.filter((d) => d.length === 1024), [], 'cut names are never duplicates');
 
     // Asked for: the contents appear in the text (object names, previews,
     // retainer paths, duplicated strings) and in the JSON.
     const shown = cli('heap', b, '--include-strings', '--limit', '50', '--paths', '50');
     assert.ok(shown.includes(`: ${SECRET}|${SECRET}|`), shown.slice(0, 3000));
     assert.ok(shown.includes(`token: ${JSON.stringify(SECRET)}`), 'preview');
-    assert.ok(shown.includes(`.blob → string "${SECRET}|`), 'retainer path');
+    assert.ok(shown.includes(`(Vault) → blob: string "${SECRET}|`), 'retainer path');
     assert.ok(shown.includes(`"${SECRET}!dup`), 'duplicated strings');
     const shownJson = JSON.parse(cli('heap', b, '--json', '--include-strings')) as { duplicatedStrings: { value: string; included: boolean }[] };
     assert.ok(shownJson.duplicatedStrings.some((d) => d.included && d.value.startsWith(`${SECRET}!dup`)));

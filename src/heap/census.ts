@@ -1,5 +1,5 @@
 import { NO_DISTANCE } from './distances.js';
-import { hiddenString } from './hide.js';
+import { hiddenString, isCutStringName } from './hide.js';
 import { preview } from './preview.js';
 import type { HeapSnapshot } from './snapshot.js';
 
@@ -35,7 +35,7 @@ export interface DuplicatedString {
   value: string;
   /** True when `value` holds the contents, false when it is the length and tag. */
   included: boolean;
-  /** Full length of the (V8-capped) name. */
+  /** Full length of the value (strings whose name V8 cut at 1,024 characters are never listed). */
   length: number;
   count: number;
   /** Self sizes summed over all copies. */
@@ -92,14 +92,35 @@ export function census(snap: HeapSnapshot, options?: CensusOptions): Census {
   const groups: CensusGroup[] = [];
   let totalCount = 0;
   let totalSize = 0;
-  for (let k = 0; k < n; k++) {
-    if (dist[k] === NO_DISTANCE || k === snap.rootIndex) continue;
-    const name = snap.className(k);
+  // A class name depends only on the node type, and for objects and native
+  // nodes on the name and detachedness: cache the group per such key instead
+  // of building a name string per node.
+  const { object, native } = snap.nodeTypeIds;
+  const byType = new Int32Array(256).fill(-1);
+  const byName = new Map<number, number>();
+  const nodeType = snap.data.nodeType;
+  const nodeName = snap.data.nodeName;
+  const groupOf = (name: string): number => {
     let c = classIds.get(name);
     if (c === undefined) {
       c = groups.length;
       classIds.set(name, c);
       groups.push({ name, count: 0, selfSize: 0, retainedSize: 0 });
+    }
+    return c;
+  };
+  for (let k = 0; k < n; k++) {
+    if (dist[k] === NO_DISTANCE || k === snap.rootIndex) continue;
+    const t = nodeType[k];
+    let c: number;
+    if (t === object || t === native) {
+      const key = nodeName[k] * 4 + (t === native ? 2 + (snap.detachedness(k) === 2 ? 1 : 0) : 0);
+      let cached = byName.get(key);
+      if (cached === undefined) byName.set(key, (cached = groupOf(snap.className(k))));
+      c = cached;
+    } else {
+      c = byType[t];
+      if (c < 0) c = byType[t] = groupOf(snap.className(k));
     }
     classOf[k] = c;
     const g = groups[c];
@@ -212,20 +233,26 @@ function isString(snap: HeapSnapshot, k: number): boolean {
 function duplicatedStrings(snap: HeapSnapshot, dist: Uint32Array, topN: number, maxString: number, includeStrings: boolean): DuplicatedString[] {
   const stringType = snap.nodeTypeIds.string;
   const names = snap.data.nodeName;
-  // V8 interns names in the strings table, so equal contents share a name index.
+  const types = snap.data.nodeType;
+  // V8 interns names in the strings table, so equal contents share a name
+  // index: count per index in a typed array (a Map per string took 0.85 s on
+  // 4.7 M nodes), then sum sizes only for the names seen twice.
+  const counts = new Uint32Array(snap.data.strings.length);
+  for (let k = 0; k < snap.nodeCount; k++) if (types[k] === stringType && dist[k] !== NO_DISTANCE) counts[names[k]]++;
   const byName = new Map<number, { count: number; size: number }>();
   for (let k = 0; k < snap.nodeCount; k++) {
-    if (snap.nodeTypeId(k) !== stringType || dist[k] === NO_DISTANCE) continue;
+    if (types[k] !== stringType || dist[k] === NO_DISTANCE) continue;
     const s = names[k];
+    const count = counts[s];
+    if (count < 2) continue;
     const acc = byName.get(s);
-    if (acc) {
-      acc.count++;
-      acc.size += snap.selfSize(k);
-    } else byName.set(s, { count: 1, size: snap.selfSize(k) });
+    if (acc) acc.size += snap.selfSize(k);
+    else byName.set(s, { count, size: snap.selfSize(k) });
   }
   const out: DuplicatedString[] = [];
   for (const [s, acc] of byName) {
-    if (acc.count < 2) continue;
+    // A cut name is only a prefix: equal prefixes do not make equal strings.
+    if (acc.count < 2 || isCutStringName(snap.stringLength(s))) continue;
     const value = snap.string(s);
     const length = snap.stringLength(s);
     const shown = !includeStrings ? hiddenString(value, length) : value.length > maxString ? `${value.slice(0, maxString)}…` : value;

@@ -1,5 +1,6 @@
 import type { SnapshotData } from './data.js';
-import { NON_ESSENTIAL, type RetainerIndex, SOURCE_MASK } from './retainers.js';
+import { edgeIsEssential, NON_ESSENTIAL } from './essential.js';
+import { type RetainerIndex, SOURCE_MASK } from './retainers.js';
 
 /** Immediate dominators and retained sizes, indexed by node ordinal. */
 export interface DominatorTree {
@@ -12,148 +13,174 @@ export interface DominatorTree {
 const NONE = 0xffffffff;
 
 /**
- * Dominator tree by the Cooper–Harvey–Kennedy iteration ("A Simple, Fast
- * Dominance Algorithm") over postorder numbers, on the graph of essential edges
- * (weak edges and non-root shortcuts do not retain), as DevTools does.
- *
- * Nodes not reachable from the root through essential edges are treated as
- * children of the root: first those with no essential retainer at all (held
- * only weakly) and their subgraphs, then any leftover cycles. This keeps every
- * node in the tree, so retained sizes always add up to the total heap size.
- *
- * Memory: a handful of Uint32Arrays of nodeCount entries, freed on return
- * except for the two result arrays.
+ * True when no edge into node `k` retains it (DevTools' `hasOnlyWeakRetainers`):
+ * such a node starts its own search tree under the root.
  */
-export function computeDominators(d: SnapshotData, retainers: RetainerIndex, root: number, selfSize: (k: number) => number): DominatorTree {
-  const n = d.nodeCount;
-  const { firstEdge, edgeTo, edgeType } = d;
-  const weak = d.meta.edgeTypes.indexOf('weak');
-  const shortcut = d.meta.edgeTypes.indexOf('shortcut');
+export function hasOnlyWeakRetainers(retainers: RetainerIndex, k: number): boolean {
+  const { first, source } = retainers;
+  for (let r = first[k]; r < first[k + 1]; r++) if ((source[r] & NON_ESSENTIAL) === 0) return false;
+  return true;
+}
 
-  // 1. Postorder numbering by iterative depth-first search over essential edges.
-  // Memory plan (the peak of the whole engine happens here): one 8n-byte
-  // buffer holds node2po and dom (which doubles as the DFS edge cursor), and at
-  // the end becomes the Float64 retained sizes once both are dead.
-  const shared = new ArrayBuffer(8 * n);
-  const node2po = new Uint32Array(shared, 0, n).fill(NONE);
-  const stackEdge = new Uint32Array(shared, 4 * n, n);
-  const po2node = new Uint32Array(n);
-  const stackNode = new Uint32Array(n);
-  // A node started as an extra DFS tree (unreachable from the root) gets the root as a virtual retainer.
-  const extraStart = new Uint8Array(n);
-  const visited = new Uint8Array(n);
-  let poNext = 0;
-  const dfs = (start: number): void => {
-    let top = 0;
-    stackNode[0] = start;
-    stackEdge[0] = firstEdge[start];
-    visited[start] = 1;
-    while (top >= 0) {
-      const k = stackNode[top];
-      const e = stackEdge[top];
-      if (e < firstEdge[k + 1]) {
-        stackEdge[top] = e + 1;
-        const t = edgeType[e];
-        if (t === weak || (t === shortcut && k !== root)) continue;
+/**
+ * Dominator tree and retained sizes (DevTools' `calculateDominatorsAndRetainedSizes`),
+ * by the Semi-NCA algorithm (Georgiadis, "Linear-Time Algorithms for
+ * Dominators and Related Problems", 2005): semidominators as in
+ * Lengauer–Tarjan, then each immediate dominator as the nearest common
+ * ancestor of the node's DFS parent and its semidominator. Exact on any graph,
+ * near-linear in practice, with no fixed-point iteration.
+ *
+ * The graph is the snapshot's essential edges (see `isEssentialEdge`), plus, as
+ * in DevTools, a virtual edge from the root to every node the root does not
+ * reach: first to each node that has no essential retainer at all (its subgraph
+ * is searched from it), then to each node still left (garbage cycles nothing
+ * reaches), which thus gets the root as its immediate dominator. So every node
+ * is in the tree and the root's retained size is the whole heap.
+ *
+ * Memory: six arrays of 4 bytes per node at the peak; the two results reuse
+ * three of them. Search and path compression are iterative (no recursion) and
+ * allocate nothing per node.
+ */
+export function calculateDominatorsAndRetainedSizes(
+  d: SnapshotData,
+  retainers: RetainerIndex,
+  essential: Uint8Array,
+  root: number,
+  selfSize: (k: number) => number,
+): DominatorTree {
+  const n = d.nodeCount;
+  const { firstEdge, edgeTo } = d;
+  const { first, source } = retainers;
+
+  // Arrays by DFS preorder number, except `pre` (node -> number). `parent`
+  // holds the search tree, then the compressed links of the Lengauer–Tarjan
+  // forest; `semi` and `label` share one buffer that ends as the Float64
+  // retained sizes.
+  const pre = new Uint32Array(n).fill(NONE);
+  const vertex = new Uint32Array(n);
+  const parent = new Uint32Array(n);
+  const idom = new Uint32Array(n);
+  const pair = new ArrayBuffer(8 * n);
+  const semi = new Uint32Array(pair, 0, n);
+  const label = new Uint32Array(pair, 4 * n, n);
+  const cursor = label; // during the search only: next edge to try, by number
+  let count = 0;
+
+  // 1. Depth-first search in preorder over essential edges, walking back up
+  // through `parent` instead of keeping a stack.
+  const dfs = (start: number, startParent: number): void => {
+    let v = count++;
+    pre[start] = v;
+    vertex[v] = start;
+    parent[v] = startParent;
+    cursor[v] = firstEdge[start];
+    while (v !== startParent) {
+      const end = firstEdge[vertex[v] + 1];
+      let next = parent[v];
+      let e = cursor[v];
+      for (; e < end; e++) {
+        if (!edgeIsEssential(essential, e)) continue;
         const c = edgeTo[e];
-        if (visited[c]) continue;
-        visited[c] = 1;
-        top++;
-        stackNode[top] = c;
-        stackEdge[top] = firstEdge[c];
-      } else {
-        node2po[k] = poNext;
-        po2node[poNext++] = k;
-        top--;
+        if (pre[c] !== NONE) continue;
+        const m = count++;
+        pre[c] = m;
+        vertex[m] = c;
+        parent[m] = v;
+        cursor[m] = firstEdge[c];
+        next = m;
+        e++;
+        break;
       }
+      cursor[v] = e;
+      v = next;
     }
   };
-  dfs(root);
-  if (poNext < n) {
-    poNext--; // the root must come last; it is re-appended below
-    const { first, source } = retainers;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let k = 0; k < n; k++) {
-        if (visited[k]) continue;
-        if (pass === 0) {
-          let essential = false;
-          for (let r = first[k]; r < first[k + 1]; r++) {
-            if ((source[r] & NON_ESSENTIAL) === 0) {
-              essential = true;
-              break;
-            }
-          }
-          if (essential) continue;
-        }
-        extraStart[k] = 1;
-        dfs(k);
-      }
-    }
-    node2po[root] = poNext;
-    po2node[poNext++] = root;
+  dfs(root, NONE);
+  parent[0] = 0; // the root is number 0; a self link ends the forest walks there
+  if (count < n) {
+    for (let k = 0; k < n; k++) if (pre[k] === NONE && hasOnlyWeakRetainers(retainers, k)) dfs(k, 0);
   }
-  const rootPo = n - 1;
-
-  // 2. Iterate to a fixed point, in reverse postorder, only revisiting nodes
-  // whose retainers changed.
-  const dom = stackEdge; // reuse: indexed by postorder number
-  dom.fill(NONE);
-  dom[rootPo] = rootPo;
-  const affected = visited; // reuse: 1 = needs recomputation
-  affected.fill(1);
-  const { first, source } = retainers;
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let p = rootPo - 1; p >= 0; p--) {
-      if (affected[p] === 0) continue;
-      affected[p] = 0;
-      if (dom[p] === rootPo) continue; // cannot move any higher
-      const k = po2node[p];
-      let idom = extraStart[k] ? rootPo : NONE;
-      const rEnd = first[k + 1];
-      for (let r = first[k]; r < rEnd; r++) {
-        const s = source[r];
-        if (s & NON_ESSENTIAL) continue;
-        let f1 = node2po[s & SOURCE_MASK];
-        if (dom[f1] === NONE) continue;
-        if (idom === NONE) {
-          idom = f1;
-          continue;
-        }
-        let f2 = idom;
-        while (f1 !== f2) {
-          while (f1 < f2) f1 = dom[f1];
-          while (f2 < f1) f2 = dom[f2];
-        }
-        idom = f1;
-        if (idom === rootPo) break;
-      }
-      if (idom !== NONE && dom[p] !== idom) {
-        dom[p] = idom;
-        changed = true;
-        // Children's dominators may move: mark them for the next sweep.
-        for (let e = firstEdge[k]; e < firstEdge[k + 1]; e++) {
-          const t = edgeType[e];
-          if (t === weak || (t === shortcut && k !== root)) continue;
-          affected[node2po[edgeTo[e]]] = 1;
-        }
-      }
+  if (count < n) {
+    // Numbered as children of the root without searching from them: each has
+    // a virtual root edge, so its semidominator is the root whatever else holds it.
+    for (let k = 0; k < n; k++) {
+      if (pre[k] !== NONE) continue;
+      pre[k] = count;
+      vertex[count] = k;
+      parent[count++] = 0;
     }
   }
 
-  // 3. Back to ordinals; accumulate retained sizes children-first (postorder).
-  const dominator = stackNode; // reuse
-  for (let p = 0; p < n; p++) {
-    const dp = dom[p];
-    dominator[po2node[p]] = dp === NONE ? root : po2node[dp];
+  // 2. Semidominators, in decreasing preorder. A vertex numbered at least
+  // `linked` is in the forest; `evaluate` returns the vertex of least
+  // semidominator on the forest path above v, compressing the path.
+  for (let i = 0; i < n; i++) {
+    semi[i] = i;
+    label[i] = i;
   }
+  idom.set(parent);
+  let stack = new Uint32Array(256);
+  const evaluate = (v: number, linked: number): number => {
+    if (parent[v] < linked) return label[v];
+    let sp = 0;
+    let x = v;
+    do {
+      if (sp === stack.length) {
+        const grown = new Uint32Array(stack.length * 2);
+        grown.set(stack);
+        stack = grown;
+      }
+      stack[sp++] = x;
+      x = parent[x];
+    } while (parent[x] >= linked);
+    let p = x;
+    let pLabel = label[p];
+    do {
+      const y = stack[--sp];
+      parent[y] = parent[p];
+      const yLabel = label[y];
+      if (semi[pLabel] < semi[yLabel]) label[y] = pLabel;
+      else pLabel = yLabel;
+      p = y;
+    } while (sp > 0);
+    return label[p];
+  };
+  for (let i = n - 1; i >= 1; i--) {
+    let s = parent[i];
+    // A child of the root in the search tree is dominated by the root alone.
+    if (s !== 0) {
+      const w = vertex[i];
+      const rEnd = first[w + 1];
+      for (let r = first[w]; r < rEnd; r++) {
+        const src = source[r];
+        if (src & NON_ESSENTIAL) continue;
+        const v = pre[src & SOURCE_MASK];
+        // Inline the common case: v not below a linked vertex (numbered before w, or a forest root's child).
+        const u = parent[v] <= i ? label[v] : evaluate(v, i + 1);
+        if (semi[u] < s) s = semi[u];
+        if (s === 0) break;
+      }
+    }
+    semi[i] = s;
+  }
+
+  // 3. Immediate dominators: the nearest ancestor of the parent (whose own
+  // immediate dominator is final, preorder) not below the semidominator.
+  for (let i = 1; i < n; i++) {
+    let c = idom[i];
+    const s = semi[i];
+    while (c > s) c = idom[c];
+    idom[i] = c;
+  }
+
+  // 4. Back to ordinals; retained sizes accumulate children-first (reverse preorder).
+  const dominator = parent; // dead: reused, now by ordinal
+  for (let i = 0; i < n; i++) dominator[vertex[i]] = vertex[idom[i]];
   dominator[root] = root;
-  // node2po and dom are dead now: their buffer becomes the retained sizes.
-  const retainedSize = new Float64Array(shared);
+  const retainedSize = new Float64Array(pair); // semi and label are dead
   for (let k = 0; k < n; k++) retainedSize[k] = selfSize(k);
-  for (let p = 0; p < rootPo; p++) {
-    const k = po2node[p];
+  for (let i = n - 1; i >= 1; i--) {
+    const k = vertex[i];
     retainedSize[dominator[k]] += retainedSize[k];
   }
   return { dominator, retainedSize };

@@ -142,6 +142,8 @@ export class HeapSnapshotParser {
   private nodeTraceId: Uint32Array | null = null;
   private nodeDetachedness: Uint8Array | null = null;
   private readonly bigSelfSizes = new Map<number, number>();
+  /** Byte offset of each entry of bigSelfSizes, for the error if its node cannot be that big. */
+  private readonly bigSelfSizeAt = new Map<number, number>();
   private edgeTotal = 0;
 
   // Edge columns.
@@ -625,7 +627,7 @@ export class HeapSnapshotParser {
             ids[ord] = v;
             break;
           case R_SELF_SIZE:
-            if (v >= 0xffffffff) this.bigSelfSizes.set(ord, v);
+            if (v >= 0xffffffff) this.bigSelfSize(ord, v, i);
             sizes[ord] = v >= 0xffffffff ? 0xffffffff : v;
             break;
           case R_EDGE_COUNT:
@@ -637,6 +639,7 @@ export class HeapSnapshotParser {
             if (v !== 0) this.setTrace(ord, v);
             break;
           case R_DETACHED:
+            if (v > 2) this.outOfRange('detachedness', v, i);
             this.nodeDetachedness![ord] = v;
             break;
         }
@@ -670,6 +673,11 @@ export class HeapSnapshotParser {
     this.needComma = needComma;
     this.edgeTotal = edgeTotal;
     return n;
+  }
+
+  private bigSelfSize(ord: number, v: number, i: number): void {
+    this.bigSelfSizes.set(ord, v);
+    this.bigSelfSizeAt.set(ord, this.base + i);
   }
 
   private setTrace(ord: number, v: number): void {
@@ -775,7 +783,7 @@ export class HeapSnapshotParser {
         break;
       case R_SELF_SIZE:
         if (v >= 0xffffffff) {
-          this.bigSelfSizes.set(ord, v);
+          this.bigSelfSize(ord, v, i);
           this.nodeSelfSize[ord] = 0xffffffff;
         } else this.nodeSelfSize[ord] = v;
         break;
@@ -792,6 +800,7 @@ export class HeapSnapshotParser {
         }
         break;
       case R_DETACHED:
+        if (v > 2) throw this.error(`corrupt heap snapshot: detachedness ${v} out of range at byte ${this.base + i}`, i);
         this.nodeDetachedness![ord] = v;
         break;
     }
@@ -964,6 +973,13 @@ export class HeapSnapshotParser {
     if (this.edgeTotal !== edgeCount) {
       throw new HeapSnapshotError(`corrupt heap snapshot: nodes declare ${this.edgeTotal} edges but "edges" (at byte ${edgesAt}) holds ${edgeCount}`, edgesAt);
     }
+    // V8 writes the exact counts in the header; a header that disagrees (a
+    // negative, fractional or huge count) is not one of its files.
+    for (const [key, declared, actual, at] of [['node_count', meta.nodeCount, nodeCount, nodesAt], ['edge_count', meta.edgeCount, edgeCount, edgesAt]] as const) {
+      if (declared !== -1 && declared !== actual) {
+        throw new HeapSnapshotError(`corrupt heap snapshot: header says ${key} ${declared} but the file holds ${actual} (at byte ${at})`, at);
+      }
+    }
     const fit = <T extends Uint8Array | Uint32Array>(a: T, len: number): T => (a.length === len ? a : (a.slice(0, len) as T));
     const data: SnapshotData = {
       meta,
@@ -987,16 +1003,27 @@ export class HeapSnapshotParser {
       samples: this.samples ?? new Float64Array(0),
       locations: this.locations ?? new Float64Array(0),
     };
-    validate(data, nodesAt, edgesAt);
+    validate(data, nodesAt, edgesAt, this.bigSelfSizeAt);
     return new HeapSnapshot(data);
   }
 }
 
 /** Cross-checks indexes so that later graph walks cannot go out of bounds. */
-function validate(d: SnapshotData, nodesAt: number, edgesAt: number): void {
+function validate(d: SnapshotData, nodesAt: number, edgesAt: number, bigSelfSizeAt: Map<number, number>): void {
   const { nodeCount, edgeCount, meta } = d;
   const stringCount = d.strings.length;
   const nodeTypes = meta.nodeTypes.length || 256;
+  // The biggest V8 heap objects (strings, FixedArrays) stay under 1 GiB, so a
+  // size of 4 GiB or more is a lie unless the node is native memory outside
+  // the heap (an ArrayBuffer's backing store can be that big).
+  const native = meta.nodeTypes.indexOf('native');
+  for (const [k, size] of d.bigSelfSizes) {
+    if (k < nodeCount && d.nodeType[k] !== native) {
+      const at = bigSelfSizeAt.get(k) ?? nodesAt;
+      const type = meta.nodeTypes[d.nodeType[k]] ?? String(d.nodeType[k]);
+      throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} (${type}) has self size ${size} at byte ${at}; no V8 heap object is 4 GiB or more`, at);
+    }
+  }
   for (let k = 0; k < nodeCount; k++) {
     if (d.nodeName[k] >= stringCount) {
       throw new HeapSnapshotError(`corrupt heap snapshot: node ${k} names string ${d.nodeName[k]} but there are ${stringCount} strings ("nodes" at byte ${nodesAt})`, nodesAt);

@@ -1,7 +1,7 @@
 import type { SnapshotData } from './data.js';
+import { edgeIsEssential, NON_ESSENTIAL } from './essential.js';
 
-/** Set on a retainer entry whose edge does not retain for dominator purposes (weak, or a shortcut not from the root). */
-export const NON_ESSENTIAL = 0x80000000;
+export { NON_ESSENTIAL };
 /** Mask giving the source node ordinal of a retainer entry. */
 export const SOURCE_MASK = 0x7fffffff;
 
@@ -19,16 +19,14 @@ export interface RetainerIndex {
   source: Uint32Array;
 }
 
-/** Essential edges retain: not weak, and shortcuts only from the root (they mark user globals there). */
-export function isEssentialEdge(source: number, edgeType: number, weakType: number, shortcutType: number, root: number): boolean {
-  return edgeType !== weakType && (edgeType !== shortcutType || source === root);
-}
-
-export function buildRetainers(d: SnapshotData, root: number): RetainerIndex {
+/**
+ * Builds the reverse index; `essential` (from `initEssentialEdges`) sets the
+ * {@link NON_ESSENTIAL} flag, so the retainer lists and the dominators agree on
+ * which edges retain.
+ */
+export function buildRetainers(d: SnapshotData, essential: Uint8Array): RetainerIndex {
   const n = d.nodeCount;
-  const { edgeTo, edgeType, firstEdge } = d;
-  const weak = d.meta.edgeTypes.indexOf('weak');
-  const shortcut = d.meta.edgeTypes.indexOf('shortcut');
+  const { edgeTo, firstEdge } = d;
   if (n > SOURCE_MASK) throw new RangeError('too many nodes for the retainer index');
   const first = new Uint32Array(n + 1);
   const E = d.edgeCount;
@@ -45,8 +43,7 @@ export function buildRetainers(d: SnapshotData, root: number): RetainerIndex {
   for (let k = n - 1; k >= 0; k--) {
     const lo = firstEdge[k];
     for (let e = firstEdge[k + 1] - 1; e >= lo; e--) {
-      const t = edgeType[e];
-      const flag = t === weak || (t === shortcut && k !== root) ? NON_ESSENTIAL : 0;
+      const flag = edgeIsEssential(essential, e) ? 0 : NON_ESSENTIAL;
       source[--first[edgeTo[e]]] = (k | flag) >>> 0;
     }
   }

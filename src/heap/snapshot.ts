@@ -1,6 +1,8 @@
 import type { SnapshotData } from './data.js';
 import { computeDistances, type EdgeFilter, makeDistanceFilter, NO_DISTANCE } from './distances.js';
-import { computeDominators, type DominatorTree } from './dominators.js';
+import { calculateDominatorsAndRetainedSizes, type DominatorTree } from './dominators.js';
+import { DETACHED, elementClassName, propagateDOMState } from './dom-state.js';
+import { initEssentialEdges } from './essential.js';
 import { hiddenString } from './hide.js';
 import { buildIdIndex, findId, type IdIndex } from './id-index.js';
 import type { HeapSnapshotMeta } from './meta.js';
@@ -128,10 +130,16 @@ export class HeapSnapshot {
     return this.data.nodeTraceId ? this.data.nodeTraceId[k] : 0;
   }
 
-  /** 0 unknown, 1 attached, 2 detached (DOM-like embedder objects). */
+  /**
+   * 0 unknown, 1 attached, 2 detached (DOM-like embedder objects), with the
+   * state V8 writes at embedder entry points propagated to the native nodes
+   * they hold, as DevTools and memlab do (a detached `<ul>`'s `<li>` are detached).
+   */
   detachedness(k: number): number {
-    return this.data.nodeDetachedness ? this.data.nodeDetachedness[k] : 0;
+    if (this.domState === undefined) this.domState = propagateDOMState(this.data);
+    return this.domState ? this.domState[k] : 0;
   }
+  private domState: Uint8Array | null | undefined = undefined;
 
   /** Sum of all self sizes. */
   get totalSize(): number {
@@ -142,13 +150,17 @@ export class HeapSnapshot {
 
   /**
    * Group name used by the census, as in DevTools' summary: the constructor
-   * name for objects and native objects, "Function" for closures, "RegExp",
+   * name for objects and native objects, elements by tag alone (`<div>`, and
+   * `Detached <div>` when detached), "Function" for closures, "RegExp",
    * "(system)" for hidden nodes, "(compiled code)", otherwise "(type)".
    */
   className(k: number): string {
     const t = this.data.nodeType[k];
     const ids = this.nodeTypeIds;
-    if (t === ids.object || t === ids.native) return this.nodeName(k);
+    if (t === ids.object || t === ids.native) {
+      const name = elementClassName(this.nodeName(k));
+      return t === ids.native && this.detachedness(k) === DETACHED ? `Detached ${name}` : name;
+    }
     if (t === ids.closure) return 'Function';
     if (t === ids.regexp) return 'RegExp';
     if (t === ids.hidden) return '(system)';
@@ -169,6 +181,7 @@ export class HeapSnapshot {
     const ids = this.nodeTypeIds;
     const id = this.nodeId(k);
     const name = this.nodeName(k);
+    if (t === ids.native && this.detachedness(k) === DETACHED) return `Detached ${name || '(anonymous)'} @${id}`;
     if (t === ids.object || t === ids.native) return `${name || '(anonymous)'} @${id}`;
     if (t === ids.closure) return `function ${name || '(anonymous)'} @${id}`;
     if (t === ids.string || t === ids['concatenated string'] || t === ids['sliced string']) {
@@ -258,9 +271,15 @@ export class HeapSnapshot {
 
   /** Reverse edge index (built once, 4 bytes per edge). */
   retainerIndex(): RetainerIndex {
-    return (this.retainerIndex_ ??= buildRetainers(this.data, this.rootIndex));
+    return (this.retainerIndex_ ??= buildRetainers(this.data, this.essentialEdges()));
   }
   private retainerIndex_: RetainerIndex | null = null;
+
+  /** One bit per edge: whether it retains its target (`isEssentialEdge`); built once. */
+  essentialEdges(): Uint8Array {
+    return (this.essentialEdges_ ??= initEssentialEdges(this.data, this.rootIndex));
+  }
+  private essentialEdges_: Uint8Array | null = null;
 
   /** Every edge pointing at node `k`, ordered by source. */
   retainers(k: number): HeapEdge[] {
@@ -342,7 +361,7 @@ export class HeapSnapshot {
 
   /** Dominator tree and retained sizes (built once). */
   dominators(): DominatorTree {
-    return (this.dominatorTree ??= computeDominators(this.data, this.retainerIndex(), this.rootIndex, (k) => this.selfSize(k)));
+    return (this.dominatorTree ??= calculateDominatorsAndRetainedSizes(this.data, this.retainerIndex(), this.essentialEdges(), this.rootIndex, (k) => this.selfSize(k)));
   }
 
   /** Immediate dominator of node `k` (the root dominates itself). */

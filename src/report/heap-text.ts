@@ -1,8 +1,10 @@
 /**
- * Text and JSON renderings of heap snapshot census and diff results.
+ * Text and JSON renderings of heap snapshot census and diff results. Not
+ * snapshot reporters (`reporter.ts`): their input is a heap graph's census,
+ * not allocation sites, and they print to stdout for `tracemalloc heap`.
  */
 import type { Census, RetainerPathStep, SnapshotDiff } from '../heap/index.js';
-import { formatInt, formatSize } from '../model/index.js';
+import { formatCount, formatInt, formatSize } from '../model/index.js';
 import type { TextStyle } from './text.js';
 
 function pad(text: string, width: number): string {
@@ -16,25 +18,18 @@ function table(header: string[], rows: string[][], alignLeftFrom: number): strin
   return [line(header), ...rows.map(line)];
 }
 
-/** `.name`, `[3]` or `{context}` for one step, then the node reached. */
-function step(s: RetainerPathStep): string {
-  const edge = s.edgeType === 'element' || s.edgeType === 'hidden' ? `[${s.edge}]` : s.edgeType === 'context' ? `{${s.edge}}` : `.${s.edge}`;
-  return `${edge} → ${s.node}`;
-}
-
-/** A retainer path on one line, from the GC roots to the object. */
-export function formatPath(path: RetainerPathStep[] | null): string {
-  if (path === null) return '(unreachable: only weak references left)';
-  if (path.length === 0) return '(the root)';
-  return ['(root)', ...path.map(step)].join(' ');
+/** A retainer path of one of the biggest objects, with its text (`retainerPathText`). */
+export interface CensusPath {
+  steps: RetainerPathStep[] | null;
+  text: string;
 }
 
 /** The `heap` report: census, biggest objects, retainer paths, duplicated strings. */
-export function renderCensus(file: string, result: Census, paths: Array<RetainerPathStep[] | null>, limit: number, style: TextStyle): string {
+export function renderCensus(file: string, result: Census, paths: readonly CensusPath[], limit: number, style: TextStyle): string {
   const out: string[] = [];
   out.push(style.bold(`Heap snapshot ${file}: ${formatInt(result.totalCount)} live objects, ${formatSize(result.totalSize)}`));
   out.push('');
-  out.push(style.bold(`[ Top ${Math.min(limit, result.groups.length)} constructors by retained size ]`));
+  out.push(style.bold(`[ Top ${formatCount(Math.min(limit, result.groups.length), 'constructor')} by retained size ]`));
   out.push(
     ...table(
       ['Count', 'Self size', 'Retained', 'Constructor'],
@@ -46,8 +41,10 @@ export function renderCensus(file: string, result: Census, paths: Array<Retainer
   out.push(style.bold(`[ Top ${Math.min(limit, result.topObjects.length)} objects by retained size ]`));
   result.topObjects.slice(0, limit).forEach((o, i) => {
     const preview = o.preview ? ` ${o.preview}` : '';
-    out.push(`#${i + 1}: ${o.name} @${o.id} (${o.type}): retained=${formatSize(o.retainedSize)}, self=${formatSize(o.selfSize)}${preview}`);
-    if (i < paths.length) out.push(`    retained by: ${formatPath(paths[i])}`);
+    // V8 leaves internal arrays and code objects unnamed: their type is their name.
+    const label = o.name ? `${o.name} @${o.id} (${o.type})` : `(${o.type}) @${o.id}`;
+    out.push(`#${i + 1}: ${label}: retained=${formatSize(o.retainedSize)}, self=${formatSize(o.selfSize)}${preview}`);
+    if (i < paths.length) out.push(`    retained by: ${paths[i].text}`);
   });
   if (result.duplicatedStrings.length > 0) {
     out.push('');
@@ -64,7 +61,7 @@ export function renderCensus(file: string, result: Census, paths: Array<Retainer
 }
 
 /** The JSON document of `heap --json`. */
-export function censusJson(file: string, result: Census, paths: Array<RetainerPathStep[] | null>, limit: number): object {
+export function censusJson(file: string, result: Census, paths: readonly CensusPath[], limit: number): object {
   return {
     file,
     totalCount: result.totalCount,
@@ -77,7 +74,7 @@ export function censusJson(file: string, result: Census, paths: Array<RetainerPa
       selfSize: o.selfSize,
       retainedSize: o.retainedSize,
       preview: o.preview,
-      ...(i < paths.length ? { retainerPath: paths[i], retainerPathText: formatPath(paths[i]) } : {}),
+      ...(i < paths.length ? { retainerPath: paths[i].steps, retainerPathText: paths[i].text } : {}),
     })),
     duplicatedStrings: result.duplicatedStrings.slice(0, limit),
   };
@@ -93,7 +90,7 @@ export function renderHeapDiff(oldFile: string, newFile: string, diff: SnapshotD
       `${formatInt(t.removed)} freed (${formatSize(t.removedSize)}), ${formatInt(t.surviving)} surviving`,
   );
   out.push('');
-  out.push(style.bold(`[ Top ${Math.min(limit, diff.byConstructor.length)} constructors by size change ]`));
+  out.push(style.bold(`[ Top ${formatCount(Math.min(limit, diff.byConstructor.length), 'constructor')} by size change ]`));
   out.push(
     ...table(
       ['Size Δ', 'Count Δ', 'New', 'Freed', 'Constructor'],
@@ -105,7 +102,7 @@ export function renderHeapDiff(oldFile: string, newFile: string, diff: SnapshotD
   );
   if (diff.bySite.length > 0) {
     out.push('');
-    out.push(style.bold(`[ Top ${Math.min(limit, diff.bySite.length)} allocation sites by size change ]`));
+    out.push(style.bold(`[ Top ${formatCount(Math.min(limit, diff.bySite.length), 'allocation site')} by size change ]`));
     diff.bySite.slice(0, limit).forEach((s, i) => {
       const top = s.frames[0];
       const where = top ? `${top.scriptName}:${top.line}${top.functionName ? ` (in ${top.functionName})` : ''}` : '(untraced)';

@@ -32,7 +32,12 @@ globalThis.leakHolder = { leakMap };
 v8.writeHeapSnapshot(process.argv[2]);
 `;
 
-/** Streams snapshots through node:inspector into files, with or without allocation tracking. */
+/**
+ * Streams snapshots through node:inspector into files, with or without
+ * allocation tracking. `snapshotTo` returns a promise: from Node 22 the
+ * inspector takes the snapshot in a later task, so the chunks and the answer
+ * come after `post` returns (Node 20 answered before).
+ */
 export const INSPECTOR_HELPERS = `
 const inspector = require('node:inspector');
 const fs = require('node:fs');
@@ -43,9 +48,14 @@ function snapshotTo(file) {
   const fd = fs.openSync(file, 'w');
   const onChunk = (m) => fs.writeSync(fd, m.params.chunk);
   session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
-  post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
-  session.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
-  fs.closeSync(fd);
+  return new Promise((resolve, reject) => {
+    session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, (err) => {
+      session.removeListener('HeapProfiler.addHeapSnapshotChunk', onChunk);
+      fs.closeSync(fd);
+      if (err) reject(err);
+      else resolve();
+    });
+  });
 }
 post('HeapProfiler.enable');
 `;

@@ -6,6 +6,18 @@ export const NODE_TYPES = ['hidden', 'array', 'string', 'object', 'code', 'closu
 export const EDGE_FIELDS = ['type', 'name_or_index', 'to_node'];
 export const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'];
 
+/** The `snapshot.meta` of a Node 20 file, with the field lists above. */
+export const META = {
+  node_fields: NODE_FIELDS,
+  node_types: [NODE_TYPES, 'string', 'number', 'number', 'number', 'number', 'number'],
+  edge_fields: EDGE_FIELDS,
+  edge_types: [EDGE_TYPES, 'string_or_number', 'node'],
+  trace_function_info_fields: ['function_id', 'name', 'script_name', 'script_id', 'line', 'column'],
+  trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
+  sample_fields: ['timestamp_us', 'last_assigned_id'],
+  location_fields: ['object_index', 'script_id', 'line', 'column'],
+};
+
 export const LONG = 'L'.repeat(5000);
 export const UNICODE = 'héllo 😀 "q"\n\\ ✓';
 
@@ -92,16 +104,7 @@ export function tinySnapshotJson(options: TinyOptions = {}): string {
   });
   const doc: Record<string, unknown> = {
     snapshot: {
-      meta: {
-        node_fields: NODE_FIELDS,
-        node_types: [NODE_TYPES, 'string', 'number', 'number', 'number', 'number', 'number'],
-        edge_fields: EDGE_FIELDS,
-        edge_types: [EDGE_TYPES, 'string_or_number', 'node'],
-        trace_function_info_fields: ['function_id', 'name', 'script_name', 'script_id', 'line', 'column'],
-        trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
-        sample_fields: ['timestamp_us', 'last_assigned_id'],
-        location_fields: ['object_index', 'script_id', 'line', 'column'],
-      },
+      meta: META,
       node_count: GRAPH.length,
       edge_count: edges.length / 3,
       trace_function_count: 3,
