@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'acorn';
-import { instrument } from '../src/lines/transform.js';
+import { instrument } from '../src/lines/transform/index.js';
 
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 const DEFAULT_INPUTS = [

@@ -10,6 +10,7 @@ export {
   isTracing,
   takeSnapshot,
   getTracedMemory,
+  getProcessMemory,
   resetPeak,
   clearTraces,
   getTracebackLimit,
@@ -25,5 +26,6 @@ export * from './model/index.js';
 export { getObjects, type ObjectGroup, type GetObjectsOptions } from './tracer/objects.js';
 export * from './heap/index.js';
 export { SourceMapResolver, type OriginalPosition } from './sourcemap/index.js';
-export { writeRunSnapshot } from './cli/run-hooks.js';
+export { writeRunSnapshot } from './agent/run-hooks.js';
+export { servePprof, DEFAULT_PPROF_PORT, type PprofServer, type PprofServerOptions } from './agent/pprof-server.js';
 export * from './leaks/index.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,9 @@ import { Snapshot } from '../src/index.js';
 // Issue 7: a traced program ends within a second of its untraced run, the
 // same way (code or signal). The only timed test: the bound is wide on
 // purpose (2-core CI machines are noisy); the measured figures are printed.
-const START = fileURLToPath(new URL('../src/start.js', import.meta.url));
+const START = fileURLToPath(new URL('../src/agent/start.js', import.meta.url));
 const ENDINGS = ['natural', 'exit', 'throw', 'sigint', 'sigterm'] as const;
 const CONFIGS = [{ name: 'untraced' }, { name: 'sampling' }, { name: 'exact' }] as const;
-const binaries = [process.execPath, ...(process.env.TRACEMALLOC_NODE_BINARIES ?? '').split(':').filter(Boolean)];
 
 interface Ended {
   ms: number;
@@ -23,11 +22,11 @@ interface Ended {
   stderr: string;
 }
 
-function runEnding(node: string, how: string, mode: string | null, env: NodeJS.ProcessEnv = {}): Promise<Ended> {
+function runEnding(how: string, mode: string | null, env: NodeJS.ProcessEnv = {}): Promise<Ended> {
   const args = mode ? ['--import', START, fixture('exit-program.js'), how] : [fixture('exit-program.js'), how];
   const traced = mode ? { NODE_TRACEMALLOC: '4', NODE_TRACEMALLOC_MODE: mode } : {};
   const started = performance.now();
-  const child = spawn(node, args, { env: { ...process.env, ...traced, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...traced, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -43,45 +42,48 @@ function runEnding(node: string, how: string, mode: string | null, env: NodeJS.P
   );
 }
 
-for (const node of binaries) {
-  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-
-  test(`Node ${version}: a traced program ends within a second of its untraced run, the same way`, async () => {
-    const rows: string[] = [];
-    for (const how of ENDINGS) {
-      // Runs one after another, untraced first: concurrent runs would measure each other.
-      const results: Record<string, Ended> = {};
-      for (const config of CONFIGS) results[config.name] = await runEnding(node, how, config.name === 'untraced' ? null : config.name);
-      const base = results.untraced;
-      for (const mode of ['sampling', 'exact']) {
-        const r = results[mode];
-        assert.equal(r.signal, base.signal, `${how}, ${mode}: same signal (${r.stderr})`);
-        assert.equal(r.code, base.code, `${how}, ${mode}: same exit code (${r.stderr})`);
-        assert.ok(r.ms - base.ms < 1000, `${how}, ${mode}: ${Math.round(r.ms)} ms traced vs ${Math.round(base.ms)} ms untraced`);
-      }
-      rows.push(`${how}: untraced ${Math.round(base.ms)} ms, sampling +${Math.round(results.sampling.ms - base.ms)} ms, exact +${Math.round(results.exact.ms - base.ms)} ms`);
+// On this Node; `npm test` runs the suite on every supported Node (test/run-all.ts).
+test(`Node ${process.version}: a traced program ends within a second of its untraced run, the same way`, async () => {
+  const rows: string[] = [];
+  for (const how of ENDINGS) {
+    // Runs one after another, untraced first: concurrent runs would measure each other.
+    const results: Record<string, Ended> = {};
+    for (const config of CONFIGS) results[config.name] = await runEnding(how, config.name === 'untraced' ? null : config.name);
+    const base = results.untraced;
+    for (const mode of ['sampling', 'exact']) {
+      const r = results[mode];
+      assert.equal(r.signal, base.signal, `${how}, ${mode}: same signal (${r.stderr})`);
+      assert.equal(r.code, base.code, `${how}, ${mode}: same exit code (${r.stderr})`);
+      assert.ok(r.ms - base.ms < 1000, `${how}, ${mode}: ${Math.round(r.ms)} ms traced vs ${Math.round(base.ms)} ms untraced`);
     }
-    console.log(`exit times on Node ${version}:\n  ${rows.join('\n  ')}`);
-  });
-}
+    rows.push(`${how}: untraced ${Math.round(base.ms)} ms, sampling +${Math.round(results.sampling.ms - base.ms)} ms, exact +${Math.round(results.exact.ms - base.ms)} ms`);
+  }
+  console.log(`exit times on Node ${process.version}:\n  ${rows.join('\n  ')}`);
+});
 
-test('NODE_TRACEMALLOC_DUMP: the final snapshot is written on every ending, or one line says why not', async () => {
+test('NODE_TRACEMALLOC_DUMP: the final snapshot is written on every ending, or on a signal one line says why not', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tracemalloc-exit-'));
   try {
     const runs = ENDINGS.flatMap((how) =>
       ['sampling', 'exact'].map(async (mode) => {
         const file = join(dir, `${how}-${mode}.snap`);
-        const r = await runEnding(process.execPath, how, mode, { NODE_TRACEMALLOC_DUMP: file });
+        const r = await runEnding(how, mode, { NODE_TRACEMALLOC_DUMP: file });
         return { how, mode, file, r };
       }),
     );
     for (const { how, mode, file, r } of await Promise.all(runs)) {
       if (how === 'sigint' || how === 'sigterm') {
         assert.equal(r.signal, how.toUpperCase(), `${how}, ${mode}: still dies of the signal`);
-        assert.equal(existsSync(file), false);
-        const lines = r.stderr.trim().split('\n');
-        assert.equal(lines.length, 1, r.stderr);
-        assert.equal(lines[0], `tracemalloc: no snapshot dumped to ${file}: the process was killed by ${how.toUpperCase()}`);
+        // The dump is written when it fits in the time a signal allows (src/agent/signals.ts):
+        // always in sampling mode, which reads no heap snapshot; exact mode's heap
+        // snapshot fits or not by the heap's size on this Node, and one line says so.
+        if (mode === 'sampling' || existsSync(file)) {
+          assert.ok(existsSync(file), `${how}, ${mode}: dumped (${r.stderr})`);
+          assert.ok(Snapshot.load(file).statistics('lineno').some((s) => s.traceback.at(0)!.functionName === 'work'));
+          assert.equal(r.stderr, '');
+        } else {
+          assert.match(r.stderr, new RegExp(`^tracemalloc: no snapshot dumped to .*: ${how.toUpperCase()} ends the process and writing it would take about [\\d.]+ s\n$`));
+        }
       } else {
         assert.equal(r.code, how === 'throw' ? 1 : 0, `${how}, ${mode}: ${r.stderr}`);
         assert.ok(existsSync(file), `${how}, ${mode}: dumped (${r.stderr})`);

@@ -12,7 +12,7 @@ import { parse } from 'acorn';
 import { TraceMap, allGeneratedPositionsFor, originalPositionFor } from '@jridgewell/trace-mapping';
 import ts from 'typescript';
 import fc from 'fast-check';
-import { InstrumentError, RECORDER_KEY, instrument, type InstrumentOptions } from '../src/lines/transform.js';
+import { InstrumentError, RECORDER_KEY, instrument, type InstrumentOptions } from '../src/lines/transform/index.js';
 import { runNode } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures-lines/', import.meta.url));
@@ -92,7 +92,7 @@ test('site list for a small script: kinds, positions, enclosing functions', () =
     'array 7:15 <instance_members_initializer>',
     'object 7:30 <static_initializer>',
     'new 7:52 <static_initializer>',
-    'call 7:93 K',
+    'tree 7:93 K',
     'object 8:21 lazy',
     'call 8:26 lazy',
   ]);
@@ -118,7 +118,7 @@ test('site list for a small script: kinds, positions, enclosing functions', () =
 
 test('static allocating calls are matched on their object, not on Object.prototype names', () => {
   const r = script('constructor.from(1); toString.of(2); Array.of(3); Buffer.alloc(4); Reflect.from(5); structuredClone(6);');
-  assert.deepEqual(brief(r), ['call 1:38 <top>', 'call 1:51 <top>', 'call 1:85 <top>']);
+  assert.deepEqual(brief(r), ['call 1:38 <top>', 'call 1:51 <top>', 'tree 1:85 <top>']);
 });
 
 test('skips sites whose wrapping would change behaviour, with reasons', () => {
@@ -505,4 +505,86 @@ test('property: random programs print the same instrumented', () => {
   assert.equal(original.status, 0, original.stderr);
   assert.ok(r.sites.length > 200 && r.skipped.length > 10, `${r.sites.length} sites, ${r.skipped.length} skipped`);
   assert.equal(bare.stdout, original.stdout);
+});
+
+test('returned closures are sites, and their names and stack frames read as before', () => {
+  const src = [
+    'function subscriber(id) { return (p) => new Error("s" + id + p).stack.split("\\n")[1]; }',
+    'const curry = (a) => (b) => [new Error("c").stack.split("\\n")[1], a + b];',
+    'const o = { make() { return function () { return new Error("m").stack.split("\\n")[1]; }; } };',
+    'let late; late = function () { return class { static where() { return new Error("k").stack.split("\\n")[1]; } }; };',
+    'const f = subscriber(1), g = curry(1), h = o.make(), K = late();',
+    'console.log(JSON.stringify([f.name, g.name, h.name, K.name, f(2), g(3), h(), K.where()]));',
+  ].join('\n');
+  const { original, bare, recorded, r } = runBoth(src, 'returned.mjs', 'module');
+  assert.equal(original.status, 0, original.stderr);
+  // Same names and frames; columns move with the wrapping (the source map maps them back).
+  const noColumns = (text: string) => text.replace(/:(\d+):\d+/g, ':$1');
+  assert.equal(noColumns(bare.stdout), noColumns(original.stdout));
+  assert.equal(noColumns(recorded.stdout), noColumns(original.stdout));
+  const fns = r.sites.filter((s) => s.kind === 'function' || s.kind === 'class').map((s) => `${s.kind} ${s.line}`);
+  for (const site of ['function 1', 'function 2', 'function 3', 'class 4']) assert.ok(fns.includes(site), `${site} in ${fns.join(', ')}`);
+});
+
+test('string sites: templates, + chains with a string, += and string-making calls; parts of a larger string or literal are not sites of their own', () => {
+  const r = script(
+    [
+      'function f(e, row, tag, n, o) {',
+      '  const a = `[${e.at}] user=${e.user}`;', // 2
+      "  row += ',' + e.user;", // 3
+      "  const b = e.kind + '|' + e.user + `${n}!`;", // 4
+      "  const c = [e.kind, 'u' + e.user].join('|');", // 5
+      '  const d = String(n) + 1;', // 6
+      "  const o2 = { label: 'item ' + n, s: `${n}x` };", // 7
+      '  const t = tag`x${n + 1}y${`z${n}`}`;', // 8
+      '  let m = 1 + 2; m += n * 2; const bare = `${e.kind}`;', // 9
+      '  return o?.name.toUpperCase().trim();', // 10
+      '}',
+    ].join('\n'),
+  );
+  const strings = r.sites.filter((s) => s.kind === 'string').map((s) => `${s.line}:${s.column} ${JSON.stringify(s.foreign ?? [])}`);
+  assert.deepEqual(strings, [
+    // `[`, e.at, `] user=`, e.user: a left fold of four parts.
+    '2:13 ["ffs","s"]',
+    // row is the previous value: cons(row, ',' + e.user).
+    '3:3 ["f","ss"]',
+    // `${n}!` is cons(n, '!') in the second place.
+    '4:13 ["fff","fs","sf"]',
+    '5:13 []',
+    '6:13 []',
+    // The tagged template's substitution `z${n}` is a string of its own; `n + 1` is a number.
+    '8:29 ["s"]',
+    // The top of an optional chain can be wrapped as a whole; a call inside it cannot.
+    '10:10 []',
+  ]);
+  // The literal on line 7 counts its computed strings itself.
+  assert.ok(r.sites.some((s) => s.kind === 'object' && s.line === 7));
+  assert.ok(r.skipped.some((s) => s.kind === 'string' && s.line === 10 && s.column === 10 && /optional chain/.test(s.reason)), JSON.stringify(r.skipped));
+});
+
+test('semantics: string sites keep values, types, evaluation order, getters and setters, tagged templates and this', () => {
+  const src = `
+    const log = [];
+    const v = (x) => (log.push(x), x);
+    const obj = { _s: 'a', get s() { log.push('get'); return this._s; }, set s(x) { log.push('set'); this._s = x; },
+      toString() { return 'OBJ' + this._s; }, name: 'n', shout() { return this.name.toUpperCase(); } };
+    let s = 'x';
+    for (let i = 0; i < 3; i++) s += v('p' + i) + v(i);
+    obj.s += v('-') + v(1 + 2);
+    const n = v(1) + v(2);
+    const m = v('1') + v(2) * v(3);
+    const t = \`\${v(obj)}:\${v(n)}:\${v(\`in\${m}\`)}\`;
+    const tag = (q, ...xs) => q.raw.join('_') + '/' + xs.join(',');
+    const tagged = tag\`a\${v('b')}c\${'d' + v(1)}\`;
+    const calls = [String(v(12.5)), (255).toString(16), obj.shout(), ['a', 'b'].join(obj), 'ab'.repeat(v(2)), 'x'.padStart(v(4), '-')];
+    let total = 0; total += 5; total += v(2);
+    const big = 'q'.repeat(2000) + v('end');
+    console.log(JSON.stringify([s, obj._s, n, typeof n, m, t, tagged, calls, total, typeof total, big.length, log.map(String)]));
+  `;
+  const { original, bare, recorded, counts, r } = runBoth(src, 'strings.mjs', 'module');
+  assert.equal(original.status, 0, original.stderr);
+  assert.equal(bare.stdout, original.stdout);
+  assert.equal(recorded.stdout, original.stdout);
+  assert.ok(r.sites.filter((s) => s.kind === 'string').length >= 8, JSON.stringify(r.sites.map((s) => s.kind)));
+  assert.ok(counts.some((c) => c > 0));
 });

@@ -74,7 +74,7 @@ test('the dump is gzip JSON in the documented shape, deduplicated, with nothing 
   const doc = JSON.parse(gunzipSync(raw).toString('utf8'));
   assert.deepEqual(Object.keys(doc).sort(), ['format', 'frames', 'meta', 'tracebackLimit', 'tracebacks', 'traces', 'version'].sort());
   assert.equal(doc.format, 'tracemalloc-snapshot');
-  assert.equal(doc.version, 1);
+  assert.equal(doc.version, 2);
   assert.deepEqual(doc.frames, [
     ['/src/main.ts', 1, 1, 'main'],
     ['file:///src/app.ts', 10, 17, 'makeGlobals'],
@@ -153,8 +153,8 @@ test('load: unreadable, not gzip, corrupt gzip, not JSON, not ours, other versio
   assert.equal(loadError('other.gz', { format: 'pprof', version: 1 }), 'not a tracemalloc snapshot dump');
   assert.equal(loadError('array.gz', [1, 2]), 'not a tracemalloc snapshot dump');
   assert.equal(loadError('null.gz', gzipSync('null')), 'not a tracemalloc snapshot dump');
-  assert.equal(loadError('v7.gz', { ...good(), version: 7 }), 'unsupported dump version 7 (this tracemalloc reads version 1)');
-  assert.equal(loadError('vnone.gz', { ...good(), version: undefined }), 'unsupported dump version undefined (this tracemalloc reads version 1)');
+  assert.equal(loadError('v7.gz', { ...good(), version: 7 }), 'unsupported dump version 7 (this tracemalloc reads versions 1 to 2)');
+  assert.equal(loadError('vnone.gz', { ...good(), version: undefined }), 'unsupported dump version undefined (this tracemalloc reads versions 1 to 2)');
 });
 
 test('load: malformed contents name the bad entry', () => {
@@ -191,7 +191,7 @@ test('decodeSnapshot is the in-memory inverse of encodeSnapshot', () => {
   const snap = sampled();
   const parts = decodeSnapshot(JSON.parse(JSON.stringify(encodeSnapshot(snap))));
   same(snap, new Snapshot(parts.traces, parts.tracebackLimit, parts.meta));
-  assert.throws(() => decodeSnapshot({ format: 'tracemalloc-snapshot', version: 2 }), /^Error: unsupported dump version 2/);
+  assert.throws(() => decodeSnapshot({ format: 'tracemalloc-snapshot', version: 3 }), /^Error: unsupported dump version 3/);
 });
 
 test('line mode frames keep their atLine flag and lineSampleEvery through dump/load', () => {
@@ -208,4 +208,56 @@ test('line mode frames keep their atLine flag and lineSampleEvery through dump/l
   assert.deepEqual(back.traces.map((t) => t.traceback.mostRecent.atLine), [true, false]);
   assert.equal(back.meta.lineSampleEvery, 64);
   assert.throws(() => decodeSnapshot({ ...doc, frames: [['/a.ts', 1, 1, 'f', 2]] }), /frames\[0\]: expected/);
+});
+
+test('off-heap sizes round-trip in version 2, and a version 1 dump still loads with none', () => {
+  const tb = new Traceback([main, alloc]);
+  const snap = new Snapshot(
+    [
+      new Trace(tb, 131_072_000 + 96, 2001, { samples: 1262, sizeVariance: 4e12, countVariance: 300 }, 131_072_000),
+      new Trace(new Traceback([main]), 4096, 2, undefined, 4096),
+      new Trace(new Traceback([main, other]), 64, 2),
+    ],
+    4,
+    { mode: 'sampling', samplingInterval: 65536, timestamp: 7 },
+  );
+  const doc = encodeSnapshot(snap);
+  assert.equal(doc.version, 2);
+  assert.deepEqual(
+    doc.traces.map((t) => t.length),
+    [7, 4, 3],
+    'the off-heap size is appended only to traces that have one',
+  );
+  const back = decodeSnapshot(JSON.parse(JSON.stringify(doc)));
+  assert.deepEqual(
+    back.traces.map((t) => t.offHeapSize),
+    [131_072_000, 4096, 0],
+  );
+  const stat = new Snapshot(back.traces, back.tracebackLimit, back.meta).statistics('lineno')[0];
+  assert.equal(stat.offHeapSize, 131_072_000);
+  assert.match(String(stat), /, off-heap=125 MiB \(estimate/);
+
+  // A version 1 file (written before off-heap sizes existed) loads unchanged.
+  const v1 = { ...doc, version: 1, traces: [[0, 64, 2], [0, 10, 1, 1, 0, 0]] };
+  const path = join(dir, 'v1.tmsnap');
+  writeFileSync(path, gzipSync(JSON.stringify(v1)));
+  const old = Snapshot.load(path);
+  assert.deepEqual(old.traces.map((t) => [t.size, t.offHeapSize]), [[64, 0], [10, 0]]);
+  // Version 1 has no 4- or 7-element traces.
+  writeFileSync(path, gzipSync(JSON.stringify({ ...v1, traces: [[0, 64, 2, 64]] })));
+  assert.throws(() => Snapshot.load(path), /traces\[0\]: expected \[traceback, size, count\]/);
+  // Off-heap bytes cannot exceed the trace's size.
+  assert.throws(() => decodeSnapshot({ ...doc, traces: [[0, 64, 2, 65]] }), /offHeapSize \(65\) must not exceed size \(64\)/);
+});
+
+test('diffs carry the off-heap size and its change', () => {
+  const tb = new Traceback([alloc]);
+  const before = new Snapshot([new Trace(tb, 1000, 2, undefined, 800)], 1, { mode: 'exact', timestamp: 1 });
+  const now = new Snapshot([new Trace(tb, 5000, 4, undefined, 4000)], 1, { mode: 'exact', timestamp: 2 });
+  const [diff] = now.compareTo(before, 'lineno');
+  assert.equal(diff.offHeapSize, 4000);
+  assert.equal(diff.offHeapSizeDiff, 3200);
+  assert.match(String(diff), /, average=1250 B, off-heap=4000 B \(\+3200 B\)$/);
+  const [gone] = new Snapshot([], 1, { mode: 'exact', timestamp: 3 }).compareTo(before, 'lineno');
+  assert.equal(gone.offHeapSizeDiff, -800);
 });

@@ -17,10 +17,7 @@ interface Result {
 }
 
 test('exact mode counts every live object at its site, and nothing freed or older', () => {
-  // V8's optimising compilers allocate code metadata on the main thread when
-  // they finish in the background, blamed on whatever function runs then.
-  // Keeping them off makes the counts repeatable; the semantics are the same.
-  const result = runJson<Result>(['--no-opt', '--no-maglev', fixture('exact-sites.js')]);
+  const result = runJson<Result>([fixture('exact-sites.js')]);
   const at = (fn: string) => result.stats.filter((s) => s.fn === fn);
 
   const a = at('siteA');

@@ -55,3 +55,9 @@ test('works from CommonJS through require()', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim(), 'function false');
 });
+
+test('importing tracemalloc loads no HTTP client or server into the program (no undici, whose llhttp memory would show as traced)', () => {
+  const run = runNode(['--input-type=module', '-e', "await import('tracemalloc'); console.log(JSON.stringify(process.moduleLoadList.filter((m) => /undici|http/.test(m))))"]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), []);
+});

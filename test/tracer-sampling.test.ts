@@ -29,3 +29,14 @@ for (const interval of [0, 16 * 1024]) {
     assert.ok((estimate.sizeHigh - estimate.sizeLow) / truth.size < 0.6, 'bounds are informative');
   });
 }
+
+test('sampling sees each object of an unrolled hot loop at its own size, not folded', () => {
+  const { estimate, truth } = runJson<{ estimate: Result['estimate']; truth: { count: number; size: number; sizes: number[] } }>([fixture('sampling-loop.js')]);
+  assert.equal(truth.count, 200_000);
+  assert.ok(estimate.samples > 50, `${estimate.samples} samples`);
+  // Folded (Node 24+: four iterations' objects in one allocation), samples
+  // report 128-byte objects: the bytes stay right, the count drops to a quarter.
+  const average = estimate.size / estimate.count;
+  assert.ok(Math.round(average) <= Math.max(...truth.sizes), `average ${average} B, objects of ${truth.sizes.join(' or ')} B`);
+  assert.ok(within(estimate.size, estimate.sizeLow, estimate.sizeHigh, truth.size), `size ${estimate.size} vs ${truth.size} [${estimate.sizeLow}, ${estimate.sizeHigh}]`);
+});

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 
 // Share of the last interval the loop may have spent running tasks and still count as idle.
 const MOSTLY_IDLE = 0.5;
+// Checks in a row with nothing alive after which a busy loop is the tracker's own walk.
+const ONLY_THE_TRACKER = 3;
 
 /**
  * Call `onIdle` once the program has nothing left that would keep it alive.
@@ -14,14 +16,21 @@ const MOSTLY_IDLE = 0.5;
  * request is pending: from Node 22, `HeapProfiler.collectGarbage` and
  * `takeHeapSnapshot` run in a later task that is invisible there too. Those
  * keep the loop busy, while the tracker's timer alone leaves it nearly idle,
- * so the loop must also have been mostly idle since the last check.
+ * so the loop must also have been mostly idle since the last check. On a
+ * large heap the timer's own walk (a full GC and a pass over the heap every
+ * 50 ms) keeps the loop busy too, and the program never ended (Node 20,
+ * 40,000 live objects); a pending request ends within one task, so nothing
+ * alive for {@link ONLY_THE_TRACKER} checks in a row is idle however busy.
  */
 export function watchIdle(onIdle: () => void, everyMs = 100): () => void {
   let since = performance.eventLoopUtilization();
+  let emptyChecks = 0;
   const timer = setInterval(() => {
     const busy = performance.eventLoopUtilization(since).utilization;
     since = performance.eventLoopUtilization();
-    if (busy < MOSTLY_IDLE && process.getActiveResourcesInfo().length - stdioHandles() <= 0) {
+    const empty = process.getActiveResourcesInfo().length - stdioHandles() <= 0;
+    emptyChecks = empty ? emptyChecks + 1 : 0;
+    if (empty && (busy < MOSTLY_IDLE || emptyChecks >= ONLY_THE_TRACKER)) {
       clearInterval(timer);
       onIdle();
     }

@@ -1,4 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
 import { InspectorSession } from './session.js';
+import { holdNoInlining, userFlag } from './inlining.js';
 
 /** A call frame as V8's sampling heap profiler reports it (0-based, function start). */
 export interface SamplingCallFrame {
@@ -32,6 +34,17 @@ export interface SamplingHeapProfile {
 
 const NOT_STARTED = /not started/i;
 
+// TurboFan folds consecutive allocations into one, and the sampler sees one
+// object of their summed size: from Node 24 its loop unrolling folds four
+// iterations' `{ key: i }` into one 128-byte sample, a quarter of the count.
+// Folding is decided when code is optimized (holdNoInlining discards older
+// code), so it is off while sampling; a user's own --no-... stays.
+const FOLDING_FLAG = 'turbo-allocation-folding';
+
+function setFolding(on: boolean): void {
+  if (userFlag(FOLDING_FLAG) !== false) setFlagsFromString(`--${on ? '' : 'no-'}${FOLDING_FLAG}`);
+}
+
 /**
  * V8's sampling heap profiler. Only samples of objects still alive are kept
  * (objects collected by minor or major GCs are dropped), so a profile is a
@@ -46,8 +59,11 @@ const NOT_STARTED = /not started/i;
  */
 export class SamplingCapture {
   private readonly session = new InspectorSession();
+  private releaseInlining: (() => void) | null = null;
+  private halted = false;
 
-  constructor(readonly samplingInterval: number, stackDepth: number) {
+  /** `keepInlining` leaves V8's inlining as it is (see holdNoInlining). */
+  constructor(readonly samplingInterval: number, stackDepth: number, keepInlining = false) {
     try {
       this.session.post('HeapProfiler.enable');
       if (running(this.session)) {
@@ -56,14 +72,17 @@ export class SamplingCapture {
             "V8 has one per isolate); stop it first or use mode 'exact'",
         );
       }
+      setFolding(false);
       this.session.post('HeapProfiler.startSampling', {
         samplingInterval,
         stackDepth,
         includeObjectsCollectedByMajorGC: false,
         includeObjectsCollectedByMinorGC: false,
       });
+      if (!keepInlining) this.releaseInlining = holdNoInlining();
     } catch (err) {
       this.session.disconnect();
+      setFolding(true);
       throw err;
     }
   }
@@ -81,16 +100,34 @@ export class SamplingCapture {
     }
   }
 
-  /** Never throws: the profiler may already have been stopped by another session. */
-  stop(): void {
-    if (!this.session.connected) return;
+  /**
+   * Stop sampling but keep the session: disconnecting disables its
+   * HeapProfiler agent, which would also stop V8's allocation tracker (one
+   * per isolate) for the other sessions. Never throws.
+   */
+  halt(): void {
+    if (this.halted || !this.session.connected) return;
+    this.halted = true;
+    this.releaseInlining?.();
     try {
       this.session.post('HeapProfiler.stopSampling');
     } catch {
       // Stopped elsewhere already; there is nothing left to stop.
     } finally {
-      this.session.disconnect();
+      setFolding(true);
     }
+  }
+
+  /** True until halted or stopped. */
+  get active(): boolean {
+    return this.session.connected && !this.halted;
+  }
+
+  /** Never throws: the profiler may already have been stopped by another session. */
+  stop(): void {
+    if (!this.session.connected) return;
+    this.halt();
+    this.session.disconnect();
   }
 }
 

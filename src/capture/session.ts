@@ -1,5 +1,35 @@
 import { Session } from 'node:inspector';
 
+const LAUNCH_FLAG = '--track-heap-objects';
+
+/**
+ * True when Node was started with `--track-heap-objects` (on its command
+ * line or in NODE_OPTIONS): V8's allocation tracker then runs from the first
+ * line, without the inspector's 50 ms statistics timer (see TrackingCapture).
+ */
+export function trackerFromLaunch(): boolean {
+  return process.execArgv.includes(LAUNCH_FLAG) || (process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(LAUNCH_FLAG);
+}
+
+// Connected sessions kept for reuse while a tracker runs.
+const parked: Session[] = [];
+// Inspector trackers running (TrackingCapture); see InspectorSession.disconnect.
+let trackers = 0;
+
+/**
+ * Mark an allocation tracker as running until the returned function is
+ * called: meanwhile no other session of ours disconnects, since that would
+ * stop the tracker for the whole isolate.
+ */
+export function holdTracker(): () => void {
+  trackers++;
+  let held = true;
+  return () => {
+    if (held) trackers--;
+    held = false;
+  };
+}
+
 /**
  * A synchronous wrapper over an in-process `node:inspector` session.
  *
@@ -10,8 +40,11 @@ export class InspectorSession {
   private session: Session | null;
 
   constructor() {
-    const session = new Session();
-    session.connect();
+    let session = parked.pop();
+    if (!session) {
+      session = new Session();
+      session.connect();
+    }
     this.session = session;
   }
 
@@ -46,13 +79,19 @@ export class InspectorSession {
     return this.session !== null;
   }
 
-  /** Disconnecting disables the agent, which stops tracking without serialising a snapshot. */
+  /**
+   * Disconnecting disables the agent, which stops tracking without
+   * serialising a snapshot. While one of our trackers runs (or V8's from
+   * launch) the session is kept for reuse instead: disconnecting any
+   * session would stop that tracker for the whole isolate.
+   */
   disconnect(): void {
     const session = this.session;
     this.session = null;
     if (session) {
       session.removeAllListeners();
-      session.disconnect();
+      if (trackers > 0 || trackerFromLaunch()) parked.push(session);
+      else session.disconnect();
     }
   }
 

@@ -1,5 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
-import { InspectorSession } from './session.js';
+import { InspectorSession, holdTracker, trackerFromLaunch } from './session.js';
+
+export { trackerFromLaunch };
+import { holdNoInlining } from './inlining.js';
 import { heapObjectId, streamHeapSnapshot, type ChunkSink } from './heap-snapshot.js';
 
 // V8's allocation tracker does not follow objects that a compacting full GC
@@ -23,27 +26,77 @@ export function trackerLostError(): Error {
   );
 }
 
+// Disconnecting a session disables its HeapProfiler agent, which stops V8's
+// tracker for the whole isolate: the launch tracker's session lives as long
+// as the process.
+let launchSession: InspectorSession | null = null;
+
 /**
  * V8's allocation tracker: every object allocated after `start` records the
  * call stack that allocated it, and heap snapshots carry those stacks.
+ *
+ * Started through the inspector, the HeapProfiler agent also runs a full GC
+ * and a walk of the whole heap every 50 ms for as long as tracking lasts;
+ * once a walk takes longer than that (Node 20: from about 40,000 live
+ * objects) the event loop never goes idle and the program never ends. When
+ * Node was started with `--track-heap-objects` (`tracemalloc run --mode
+ * exact` does it), V8's tracker already runs with no such timer, and this
+ * capture uses it instead: it starts nothing, counts the objects newer than
+ * the ids given out at `start` (a heap snapshot then assigns ids to every
+ * live object), and stopping leaves V8's tracker running, since it cannot
+ * be restarted without the timer.
  */
 export class TrackingCapture {
-  private readonly session = new InspectorSession();
+  /** True when the capture uses the tracker started by `--track-heap-objects`. */
+  readonly launched = trackerFromLaunch();
+  /**
+   * Objects with a heap snapshot id at or below this existed before `start`
+   * (launch tracker only; the caller sets it from a snapshot taken at start,
+   * which gives every live object an id: objects allocated later get higher ones).
+   */
+  sinceId = 0;
+  private readonly session: InspectorSession;
+  private connected = true;
   // V8 reports live counts and sizes per "fragment" of object ids every 50 ms.
   // Fragment 0 holds the objects that existed at the first report, which is
   // the closest the protocol comes to "before start()".
   private readonly fragmentSizes: number[] = [];
   private traced = 0;
   private peak = 0;
+  private readonly releaseInlining: () => void;
+  private idWaiters: Array<(id: number) => void> = [];
+  private releaseTracker = (): void => {};
 
-  constructor() {
+  /** `keepInlining` leaves V8's inlining as it is (see holdNoInlining). */
+  constructor(keepInlining = false) {
+    this.releaseInlining = keepInlining ? () => {} : holdNoInlining();
     setFlagsFromString(`--no-${COMPACT_FLAG}`);
+    if (this.launched) {
+      this.session = launchSession ??= new InspectorSession();
+      return;
+    }
+    this.session = new InspectorSession();
+    this.releaseTracker = holdTracker();
     this.session.post('HeapProfiler.enable');
+    this.session.on<{ lastSeenObjectId: number }>('HeapProfiler.lastSeenObjectId', (p) => this.onLastSeen(p.lastSeenObjectId));
     this.session.on<{ statsUpdate: number[] }>('HeapProfiler.heapStatsUpdate', (p) => this.onStats(p.statsUpdate));
     this.session.post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
   }
 
-  /** Live bytes allocated since start, as of V8's last statistics update. */
+  /**
+   * Resolves after V8's next statistics walk with the highest object id it
+   * has given out: every object alive at that walk has an id at or below it,
+   * every object allocated later a higher one.
+   */
+  nextObjectIdBoundary(): Promise<number> {
+    if (this.launched) return Promise.reject(new Error('tracemalloc: the tracker from launch has no heap walks; take a snapshot instead'));
+    return new Promise((resolve) => this.idWaiters.push(resolve));
+  }
+
+  /**
+   * Live bytes allocated since start, as of V8's last statistics update;
+   * with the launch tracker, which has none, as of the last snapshot.
+   */
   tracedMemory(): { current: number; peak: number } {
     return { current: this.traced, peak: Math.max(this.peak, this.traced) };
   }
@@ -71,11 +124,15 @@ export class TrackingCapture {
   /**
    * Stop without `stopTrackingHeapObjects`, which would serialise a whole
    * snapshot (seconds on a small heap): disconnecting disables the agent.
+   * The launch tracker keeps running (see the class comment).
    */
   stop(): void {
-    if (!this.session.connected) return;
-    this.session.disconnect();
+    if (!this.connected) return;
+    this.connected = false;
+    this.releaseTracker();
+    if (!this.launched) this.session.disconnect();
     setFlagsFromString(`--${COMPACT_FLAG}`);
+    this.releaseInlining();
   }
 
   /** Bytes of the per-interval statistics kept here (V8 adds an interval every 50 ms of allocation). */
@@ -84,7 +141,13 @@ export class TrackingCapture {
   }
 
   get active(): boolean {
-    return this.session.connected;
+    return this.connected;
+  }
+
+  private onLastSeen(id: number): void {
+    const waiters = this.idWaiters;
+    this.idWaiters = [];
+    for (const resolve of waiters) resolve(id);
   }
 
   private onStats(update: number[]): void {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as nodeModule from 'node:module';
 import { sourceMapOf } from '../sourcemap/index.js';
 import { PathFilter } from './glob.js';
-import { instrument } from './transform.js';
+import { instrument } from './transform/index.js';
 
 /** Which files line mode instruments (globs; relative ones from `root`). */
 export interface LineHookConfig {

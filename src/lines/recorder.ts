@@ -8,8 +8,9 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
+import { types } from 'node:util';
 import vm from 'node:vm';
-import type { LineFunction, LineSite } from './transform.js';
+import type { LineFunction, LineSite } from './transform/index.js';
 
 /** `Symbol.for` key under which instrumented code finds the recorder. */
 export const RECORDER_SYMBOL = Symbol.for('tracemalloc.lines');
@@ -36,6 +37,12 @@ export interface CallerFrame {
 export interface LineSample {
   readonly file: LineFile;
   readonly site: number;
+  /**
+   * Elements of an array, or entries of a Map or Set, when it was sampled
+   * (0 for anything else): its backing store counts at the allocating line
+   * only up to that size, since growth reallocates the store elsewhere.
+   */
+  readonly initialLength: number;
   /** Callers of the allocating function, innermost first, at generated positions. */
   readonly callers: readonly CallerFrame[];
 }
@@ -79,6 +86,29 @@ export class TracemallocLineProbe {
 
 type CallSite = NodeJS.CallSite;
 
+/**
+ * Strings this long or longer are not sampled: V8's heap snapshots cut a
+ * string's name at 1,024 characters, so a longer one could not be told from
+ * others with the same start (and reading it costs its length).
+ */
+export const MAX_SAMPLED_STRING = 1023;
+/** String samples kept between snapshots at most (20 bytes each); later ones are dropped. */
+const MAX_PENDING_STRINGS = 1 << 20;
+
+/** A sampled string, by content: what a heap snapshot is searched for. */
+export interface StringFingerprint {
+  slot: number;
+  length: number;
+  hash: number;
+}
+
+/** FNV-1a over UTF-16 code units: the same on a sampled string and on a heap snapshot's name for it. */
+export function stringHash(s: string, length = s.length): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
 /** Samples in parallel arrays by slot: no object per sample besides V8's own cell. */
 class Recorder {
   /** Mean allocations between samples; Infinity while not tracing. */
@@ -90,6 +120,12 @@ class Recorder {
   private fileOf = new Int32Array(1024);
   private siteOf = new Int32Array(1024);
   private stackOf = new Int32Array(1024);
+  private lengthOf = new Int32Array(1024);
+  /** String samples: length (0 for objects) and content hash. */
+  private textLengthOf = new Int32Array(1024);
+  private hashOf = new Int32Array(1024);
+  /** Slots of string samples not yet looked for in a heap snapshot, or found live in the last one. */
+  private strings: number[] = [];
   private used = 0;
   private free: number[] = [];
   private readonly stacks: CallerFrame[][] = [[]];
@@ -110,6 +146,7 @@ class Recorder {
     this.used = 0;
     this.free = [];
     this.live = 0;
+    this.strings = [];
   }
 
   /** Add an instrumented module; returns its index, which samples store. */
@@ -125,19 +162,65 @@ class Recorder {
 
   /** Record one allocation chosen by the countdown. `from` is the instrumented call to hide. */
   sample(file: number, site: number, value: unknown, from: (...args: never[]) => unknown): void {
+    if (typeof value === 'string') return this.sampleString(file, site, value, from);
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
     const slot = this.free.length > 0 ? this.free.pop()! : this.grow();
     this.fileOf[slot] = file;
     this.siteOf[slot] = site;
     this.stackOf[slot] = this.callers(from);
+    this.lengthOf[slot] = initialLength(value);
     this.live++;
     this.probe.registry.register(value as object, SAMPLE_TAG_PREFIX + slot);
+  }
+
+  /**
+   * A string cannot be held weakly: its length and content hash are kept
+   * instead, and the next heap snapshot looks for a live string like it.
+   */
+  private sampleString(file: number, site: number, value: string, from: (...args: never[]) => unknown): void {
+    const length = value.length;
+    if (length === 0 || length > MAX_SAMPLED_STRING || this.strings.length >= MAX_PENDING_STRINGS) return;
+    // Reading a concatenated string's characters flattens it (a new flat copy
+    // in its place); reading them through a new string flattens only that one.
+    const probe = length < 13 ? value : value + '\0';
+    const hash = stringHash(probe, length);
+    const slot = this.free.length > 0 ? this.free.pop()! : this.grow();
+    this.fileOf[slot] = file;
+    this.siteOf[slot] = site;
+    this.stackOf[slot] = this.callers(from);
+    this.lengthOf[slot] = 0;
+    this.textLengthOf[slot] = length;
+    this.hashOf[slot] = hash;
+    this.strings.push(slot);
+  }
+
+  /** String samples to look for in a heap snapshot. */
+  stringSamples(): StringFingerprint[] {
+    return this.strings.map((slot) => ({ slot, length: this.textLengthOf[slot], hash: this.hashOf[slot] }));
+  }
+
+  /** After a heap snapshot: the string samples it showed live stay, the others are freed. */
+  keepStrings(live: ReadonlySet<number>): void {
+    const kept: number[] = [];
+    for (const slot of this.strings) {
+      if (live.has(slot)) kept.push(slot);
+      else {
+        this.textLengthOf[slot] = 0;
+        this.free.push(slot);
+      }
+    }
+    this.strings = kept;
+  }
+
+  /** String samples held (found live, or taken since the last snapshot). */
+  get stringCount(): number {
+    return this.strings.length;
   }
 
   private grow(): number {
     if (this.used === this.fileOf.length) {
       const n = this.used * 2;
-      for (const key of ['fileOf', 'siteOf', 'stackOf'] as const) {
+      for (const key of ['fileOf', 'siteOf', 'stackOf', 'lengthOf', 'textLengthOf', 'hashOf'] as const) {
         const next = new Int32Array(n);
         next.set(this[key]);
         this[key] = next;
@@ -157,7 +240,7 @@ class Recorder {
   at(slot: number): LineSample | null {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.used) return null;
     const file = this.files[this.fileOf[slot]];
-    return file ? { file, site: this.siteOf[slot], callers: this.stacks[this.stackOf[slot]] } : null;
+    return file ? { file, site: this.siteOf[slot], callers: this.stacks[this.stackOf[slot]], initialLength: this.lengthOf[slot] } : null;
   }
 
   /** Interned caller chain (id into `stacks`); 0 = none captured. */
@@ -200,6 +283,20 @@ class Recorder {
     }
     return id;
   }
+}
+
+// Read without running program code: no getter, no proxy trap (Array.isArray and
+// util.types look at the object itself; the size getters are the built-ins').
+const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size')!.get!;
+const setSize = Object.getOwnPropertyDescriptor(Set.prototype, 'size')!.get!;
+const arrayLength = (a: unknown[]): number => Reflect.getOwnPropertyDescriptor(a, 'length')?.value as number;
+
+function initialLength(value: object): number {
+  if (types.isProxy(value)) return 0;
+  if (Array.isArray(value)) return Math.min(arrayLength(value) ?? 0, 2 ** 31 - 1);
+  if (types.isMap(value)) return Reflect.apply(mapSize, value, []) as number;
+  if (types.isSet(value)) return Reflect.apply(setSize, value, []) as number;
+  return 0;
 }
 
 const recorder = new Recorder();
@@ -291,17 +388,22 @@ export function lineFiles(): readonly LineFile[] {
   return recorder.files;
 }
 
-/** The registry that holds the sampled objects (see {@link TracemallocLineProbe}). */
-export function lineProbe(): TracemallocLineProbe {
-  return recorder.probe;
-}
-
 /** The sample in a slot named by a heap snapshot tag, or null. */
 export function lineSampleAt(slot: number): LineSample | null {
   return recorder.at(slot);
 }
 
-/** Samples registered and not yet known dead. */
+/** Samples registered and not yet known dead, objects and strings. */
 export function liveLineSampleCount(): number {
-  return recorder.live;
+  return recorder.live + recorder.stringCount;
+}
+
+/** String samples to look for in a heap snapshot. */
+export function lineStringSamples(): StringFingerprint[] {
+  return recorder.stringSamples();
+}
+
+/** Keep the string samples a heap snapshot showed live; forget the others. */
+export function keepLineStringSamples(live: ReadonlySet<number>): void {
+  recorder.keepStrings(live);
 }

@@ -18,8 +18,10 @@ import { Traceback } from './traceback.js';
 
 /** Value of the `format` field of every dump. */
 export const DUMP_FORMAT = 'tracemalloc-snapshot';
-/** Version of the dump format this library writes and reads. */
-export const DUMP_VERSION = 1;
+/** Version of the dump format this library writes; it reads this one and every older one. */
+export const DUMP_VERSION = 2;
+/** Versions {@link decodeSnapshot} reads: 1 has no off-heap sizes (all 0). */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** Refuse to inflate more than this: a gzip bomb must not take the process down. */
 const MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024 - 1;
@@ -30,13 +32,16 @@ export type DumpFrame = [filename: string, lineno: number, column: number, funct
 export type DumpTraceback = [totalFrames: number | null, ...frames: number[]];
 /**
  * A trace in a dump: `[tracebackIndex, size, count]`, plus
- * `samples, sizeVariance, countVariance` for a sampling estimate.
+ * `samples, sizeVariance, countVariance` for a sampling estimate; version 2
+ * appends `offHeapSize` to either form when the trace has off-heap bytes.
  */
 export type DumpTrace =
   | [traceback: number, size: number, count: number]
-  | [traceback: number, size: number, count: number, samples: number, sizeVariance: number, countVariance: number];
+  | [traceback: number, size: number, count: number, offHeapSize: number]
+  | [traceback: number, size: number, count: number, samples: number, sizeVariance: number, countVariance: number]
+  | [traceback: number, size: number, count: number, samples: number, sizeVariance: number, countVariance: number, offHeapSize: number];
 
-/** The JSON document inside a dump file (version 1). */
+/** The JSON document inside a dump file (version 2). */
 export interface DumpDocument {
   format: typeof DUMP_FORMAT;
   version: typeof DUMP_VERSION;
@@ -87,7 +92,9 @@ export function encodeSnapshot(parts: SnapshotParts): DumpDocument {
   const traces: DumpTrace[] = parts.traces.map((t) => {
     const id = tracebackId(t.traceback);
     const e = t.estimate;
-    return e ? [id, t.size, t.count, e.samples, e.sizeVariance, e.countVariance] : [id, t.size, t.count];
+    const off = t.offHeapSize;
+    if (e) return off > 0 ? [id, t.size, t.count, e.samples, e.sizeVariance, e.countVariance, off] : [id, t.size, t.count, e.samples, e.sizeVariance, e.countVariance];
+    return off > 0 ? [id, t.size, t.count, off] : [id, t.size, t.count];
   });
   return {
     format: DUMP_FORMAT,
@@ -132,9 +139,10 @@ export function decodeSnapshot(doc: unknown): SnapshotParts {
     throw new Malformed('not a tracemalloc snapshot dump');
   }
   const d = doc as Record<string, unknown>;
-  if (d.version !== DUMP_VERSION) {
-    throw new Malformed(`unsupported dump version ${JSON.stringify(d.version) ?? 'undefined'} (this tracemalloc reads version ${DUMP_VERSION})`);
+  if (!READABLE_VERSIONS.includes(d.version as number)) {
+    throw new Malformed(`unsupported dump version ${JSON.stringify(d.version) ?? 'undefined'} (this tracemalloc reads versions 1 to ${DUMP_VERSION})`);
   }
+  const lengths = d.version === 1 ? [3, 6] : [3, 4, 6, 7];
   const meta = entry('meta', () => normalizeMeta(d.meta));
   const limit = d.tracebackLimit;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new Malformed('malformed contents: "tracebackLimit" must be an integer >= 1');
@@ -162,16 +170,21 @@ export function decodeSnapshot(doc: unknown): SnapshotParts {
   );
   const traces = arrayField(d, 'traces').map((raw, i) =>
     entry(`traces[${i}]`, () => {
-      if (!Array.isArray(raw) || (raw.length !== 3 && raw.length !== 6)) {
-        throw new Error('expected [traceback, size, count] or [traceback, size, count, samples, sizeVariance, countVariance]');
+      if (!Array.isArray(raw) || !lengths.includes(raw.length)) {
+        throw new Error(
+          d.version === 1
+            ? 'expected [traceback, size, count] or [traceback, size, count, samples, sizeVariance, countVariance]'
+            : 'expected [traceback, size, count], [traceback, size, count, samples, sizeVariance, countVariance], either plus offHeapSize',
+        );
       }
       const [id, size, count, samples, sizeVariance, countVariance] = raw as unknown[];
       if (!isIndex(id, tracebacks.length)) throw new Error(`traceback index ${JSON.stringify(id)} out of range`);
       const estimate =
-        raw.length === 6
+        raw.length >= 6
           ? { samples: samples as number, sizeVariance: sizeVariance as number, countVariance: countVariance as number }
           : undefined;
-      return new Trace(tracebacks[id], size as number, count as number, estimate);
+      const offHeap = raw.length === 4 || raw.length === 7 ? (raw[raw.length - 1] as number) : 0;
+      return new Trace(tracebacks[id], size as number, count as number, estimate, offHeap);
     }),
   );
   return { traces, tracebackLimit: limit, meta };

@@ -83,3 +83,8 @@ export function formatSize(size: number, sign = false): string {
   /* c8 ignore next */
   throw new Error('unreachable: TiB always returns');
 }
+
+/** `n` and a noun, plural unless `n` is 1: "1 site", "3 sites" (English nouns that take an s). */
+export function formatCount(n: number, noun: string): string {
+  return `${formatInt(n)} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -20,8 +20,8 @@ export {
 } from './statistic.js';
 export { Filter, fnmatch, globToRegExp, passesFilters, type FilterOptions } from './filter.js';
 export { Snapshot, KEY_TYPES, type KeyType, type StatisticsOptions } from './snapshot.js';
-export { type SnapshotMeta, type SnapshotMode } from './meta.js';
-export { formatSize, formatFixed, formatInt } from './format-size.js';
+export { type SnapshotMeta, type SnapshotMode, type ProcessMemory, MAX_TRACEBACK_FRAMES } from './meta.js';
+export { formatSize, formatFixed, formatInt, formatCount } from './format-size.js';
 export {
   DUMP_FORMAT,
   DUMP_VERSION,

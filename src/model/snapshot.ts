@@ -33,6 +33,7 @@ interface Group {
   traceback: Traceback;
   size: number;
   count: number;
+  offHeap: number;
   estimated: boolean;
   samples: number;
   sizeVariance: number;
@@ -51,11 +52,12 @@ function checkKeyType(keyType: unknown, cumulative: unknown): void {
 function add(groups: Map<string, Group>, key: string, makeTraceback: () => Traceback, trace: Trace): void {
   let g = groups.get(key);
   if (!g) {
-    g = { traceback: makeTraceback(), size: 0, count: 0, estimated: false, samples: 0, sizeVariance: 0, countVariance: 0 };
+    g = { traceback: makeTraceback(), size: 0, count: 0, offHeap: 0, estimated: false, samples: 0, sizeVariance: 0, countVariance: 0 };
     groups.set(key, g);
   }
   g.size += trace.size;
   g.count += trace.count;
+  g.offHeap += trace.offHeapSize;
   const e = trace.estimate;
   if (e) {
     g.estimated = true;
@@ -155,7 +157,7 @@ export class Snapshot {
     const groups = this.groupBy(keyType, Boolean(options.cumulative));
     const stats: Statistic[] = [];
     for (const g of groups.values()) {
-      stats.push(new Statistic(g.traceback, g.size, g.count, g.estimated ? g : undefined));
+      stats.push(new Statistic(g.traceback, g.size, g.count, g.estimated ? g : undefined, g.offHeap));
     }
     return sortStatistics(stats);
   }
@@ -197,10 +199,12 @@ export class Snapshot {
     for (const [key, n] of now) {
       const o = before.get(key);
       before.delete(key);
-      diffs.push(new StatisticDiff(n.traceback, n.size, n.size - (o?.size ?? 0), n.count, n.count - (o?.count ?? 0), estimateOf(n, o)));
+      diffs.push(
+        new StatisticDiff(n.traceback, n.size, n.size - (o?.size ?? 0), n.count, n.count - (o?.count ?? 0), estimateOf(n, o), n.offHeap, n.offHeap - (o?.offHeap ?? 0)),
+      );
     }
     for (const o of before.values()) {
-      diffs.push(new StatisticDiff(o.traceback, 0, -o.size, 0, -o.count, estimateOf(undefined, o)));
+      diffs.push(new StatisticDiff(o.traceback, 0, -o.size, 0, -o.count, estimateOf(undefined, o), 0, -o.offHeap));
     }
     return sortStatisticDiffs(diffs);
   }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { formatFixed, formatInt, formatSize } from './format-size.js';
-import { checkAmount, checkEstimate, type TraceEstimate } from './trace.js';
+import { formatCount, formatFixed, formatInt, formatSize } from './format-size.js';
+import { checkAmount, checkEstimate, checkOffHeap, type TraceEstimate } from './trace.js';
 import { Traceback } from './traceback.js';
 
 /** Normal quantile for a two-sided 95% interval. */
@@ -99,14 +99,12 @@ function relative(half: number, value: number): string {
   return `±${formatFixed(pct, pct < 10 ? 1 : 0)}%`;
 }
 
-function plural(n: number): string {
-  return `${formatInt(n)} sample${n === 1 ? '' : 's'}`;
-}
 
 /**
  * Memory allocated at one key (file, line or traceback), as Python's
  * `tracemalloc.Statistic`. `String(stat)` is Python's text
- * (`app.ts:10: size=266 KiB, count=9743, average=28 B`); sampling-mode
+ * (`app.ts:10: size=266 KiB, count=9743, average=28 B`); a statistic
+ * holding off-heap bytes adds `, off-heap=125 MiB`, and sampling-mode
  * statistics append ` (estimate, ±8% at 95%, 37 samples)`.
  */
 export class Statistic {
@@ -118,21 +116,26 @@ export class Statistic {
   readonly count: number;
   /** 95% intervals of a sampling estimate; undefined when exact. */
   readonly estimate: StatisticEstimate | undefined;
+  /** Bytes of `size` outside the V8 heap (ArrayBuffer backing stores); `size - offHeapSize` is on the heap. */
+  readonly offHeapSize: number;
 
   /**
    * @param traceback - the statistic's key
    * @param size - total bytes
    * @param count - number of blocks
    * @param estimate - sampling variances (summed over the grouped traces)
+   * @param offHeapSize - bytes of `size` outside the V8 heap (default 0)
    */
-  constructor(traceback: Traceback, size: number, count: number, estimate?: TraceEstimate) {
+  constructor(traceback: Traceback, size: number, count: number, estimate?: TraceEstimate, offHeapSize = 0) {
     if (!(traceback instanceof Traceback)) throw new TypeError('Statistic traceback must be a Traceback');
     checkAmount(size, 'Statistic size');
     checkAmount(count, 'Statistic count');
+    checkOffHeap(offHeapSize, size, 'Statistic');
     this.traceback = traceback;
     this.size = size;
     this.count = count;
     this.estimate = estimate === undefined ? undefined : estimateInterval(size, count, checkEstimate(estimate, 'Statistic'));
+    this.offHeapSize = offHeapSize;
     Object.freeze(this);
   }
 
@@ -145,8 +148,9 @@ export class Statistic {
   toString(): string {
     let text = `${this.traceback}: size=${formatSize(this.size, false)}, count=${formatInt(this.count)}`;
     if (this.count) text += `, average=${formatSize(this.size / this.count, false)}`;
+    if (this.offHeapSize > 0) text += `, off-heap=${formatSize(this.offHeapSize, false)}`;
     const e = this.estimate;
-    if (e) text += ` (estimate, ${relative(halfWidth(e.sizeVariance), this.size)} at 95%, ${plural(e.samples)})`;
+    if (e) text += ` (estimate, ${relative(halfWidth(e.sizeVariance), this.size)} at 95%, ${formatCount(e.samples, 'sample')})`;
     return text;
   }
 }
@@ -172,6 +176,10 @@ export class StatisticDiff {
   readonly countDiff: number;
   /** 95% intervals of a sampling estimate; undefined when exact. */
   readonly estimate: StatisticDiffEstimate | undefined;
+  /** Bytes of `size` outside the V8 heap (ArrayBuffer backing stores). */
+  readonly offHeapSize: number;
+  /** New minus old off-heap bytes (part of `sizeDiff`). */
+  readonly offHeapSizeDiff: number;
 
   /**
    * @param traceback - the key
@@ -180,12 +188,24 @@ export class StatisticDiff {
    * @param count - blocks in the new snapshot
    * @param countDiff - new minus old blocks
    * @param estimate - sampling variances of both sides
+   * @param offHeapSize - bytes of `size` outside the V8 heap (default 0)
+   * @param offHeapSizeDiff - new minus old off-heap bytes (default 0)
    */
-  constructor(traceback: Traceback, size: number, sizeDiff: number, count: number, countDiff: number, estimate?: DiffEstimateInput) {
+  constructor(
+    traceback: Traceback,
+    size: number,
+    sizeDiff: number,
+    count: number,
+    countDiff: number,
+    estimate?: DiffEstimateInput,
+    offHeapSize = 0,
+    offHeapSizeDiff = 0,
+  ) {
     if (!(traceback instanceof Traceback)) throw new TypeError('StatisticDiff traceback must be a Traceback');
     checkAmount(size, 'StatisticDiff size');
     checkAmount(count, 'StatisticDiff count');
-    for (const [name, value] of [['sizeDiff', sizeDiff], ['countDiff', countDiff]] as const) {
+    checkOffHeap(offHeapSize, size, 'StatisticDiff');
+    for (const [name, value] of [['sizeDiff', sizeDiff], ['countDiff', countDiff], ['offHeapSizeDiff', offHeapSizeDiff]] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`StatisticDiff ${name} must be a finite number, not ${String(value)}`);
     }
     this.traceback = traceback;
@@ -193,6 +213,8 @@ export class StatisticDiff {
     this.sizeDiff = sizeDiff;
     this.count = count;
     this.countDiff = countDiff;
+    this.offHeapSize = offHeapSize;
+    this.offHeapSizeDiff = offHeapSizeDiff;
     if (estimate === undefined) {
       this.estimate = undefined;
     } else {
@@ -230,8 +252,11 @@ export class StatisticDiff {
       `${this.traceback}: size=${formatSize(this.size, false)} (${formatSize(this.sizeDiff, true)}), ` +
       `count=${formatInt(this.count)} (${formatInt(this.countDiff, true)})`;
     if (this.count) text += `, average=${formatSize(this.size / this.count, false)}`;
+    if (this.offHeapSize > 0 || this.offHeapSizeDiff !== 0) {
+      text += `, off-heap=${formatSize(this.offHeapSize, false)} (${formatSize(this.offHeapSizeDiff, true)})`;
+    }
     const e = this.estimate;
-    if (e) text += ` (estimate, ±${formatSize(halfWidth(e.sizeDiffVariance))} at 95%, ${plural(e.samples)} now, ${formatInt(e.oldSamples)} before)`;
+    if (e) text += ` (estimate, ±${formatSize(halfWidth(e.sizeDiffVariance))} at 95%, ${formatCount(e.samples, 'sample')} now, ${formatInt(e.oldSamples)} before)`;
     return text;
   }
 }

@@ -39,6 +39,12 @@ export function checkAmount(value: number, what: string): void {
   }
 }
 
+/** Throw unless `offHeap` is an amount of bytes within `size`. */
+export function checkOffHeap(offHeap: number, size: number, what: string): void {
+  checkAmount(offHeap, `${what} offHeapSize`);
+  if (offHeap > size) throw new RangeError(`${what} offHeapSize (${offHeap}) must not exceed size (${size})`);
+}
+
 /**
  * Memory allocated at one allocation site and traceback.
  *
@@ -58,21 +64,29 @@ export class Trace {
   readonly count: number;
   /** Sampling uncertainty; undefined for exact traces. */
   readonly estimate: Readonly<TraceEstimate> | undefined;
+  /**
+   * Bytes of `size` outside the V8 heap: the backing stores of ArrayBuffers,
+   * Buffers and typed arrays allocated here (0 when none). `size` includes them.
+   */
+  readonly offHeapSize: number;
 
   /**
    * @param traceback - allocation traceback
    * @param size - total bytes
    * @param count - number of blocks (default 1, one block as in Python)
    * @param estimate - sampling uncertainty, for sampling-mode traces
+   * @param offHeapSize - bytes of `size` outside the V8 heap (default 0; at most `size`)
    */
-  constructor(traceback: Traceback, size: number, count = 1, estimate?: TraceEstimate) {
+  constructor(traceback: Traceback, size: number, count = 1, estimate?: TraceEstimate, offHeapSize = 0) {
     if (!(traceback instanceof Traceback)) throw new TypeError('Trace traceback must be a Traceback');
     checkAmount(size, 'Trace size');
     checkAmount(count, 'Trace count');
+    checkOffHeap(offHeapSize, size, 'Trace');
     this.traceback = traceback;
     this.size = size;
     this.count = count;
     this.estimate = estimate === undefined ? undefined : checkEstimate(estimate, 'Trace');
+    this.offHeapSize = offHeapSize;
     Object.freeze(this);
   }
 

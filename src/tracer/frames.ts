@@ -35,9 +35,6 @@ const DEPENDENCY_ROOTS = [
   '@jridgewell/resolve-uri',
   // Line mode's instrumentation, which runs in the traced thread on most Node versions.
   'acorn',
-  'magic-string',
-  '@jridgewell/remapping',
-  '@jridgewell/gen-mapping',
 ]
   .map((name) => {
     try {
@@ -76,7 +73,15 @@ export function filenameOf(url: string): string {
   return url;
 }
 
-const UNKNOWN = new Frame('<unknown>', 0, 0, '');
+/**
+ * Where memory allocated with no JavaScript on the stack is reported: by
+ * Node's C++ (a socket's chunk, a parser's strings), by V8 itself (the
+ * compiler, the GC), or before any script ran. V8 names what it was doing
+ * instead of a frame: `(V8 API)` is native code calling into V8, `(GC)`,
+ * `(COMPILER)`, `(PARSER)`, `(EXTERNAL)`, `(IDLE)`; exact mode says `(root)`.
+ */
+export const NO_JS_STACK = '<no JavaScript stack>';
+const VM_STATE = /^\([A-Za-z0-9 ]+\)$/;
 
 /**
  * Turns raw stacks into tracebacks, interning frames and tracebacks so that
@@ -113,7 +118,7 @@ export class TracebackBuilder {
     }
     // Memory allocated only by Node's internals stays visible at its innermost internal frame.
     if (kept.length === 0 && innermostInternal) kept.push(this.frame(innermostInternal.url, innermostInternal));
-    if (kept.length === 0) kept.push(UNKNOWN);
+    if (kept.length === 0) kept.push(this.noJsStack(innermostFirst[0]));
     const total = kept.length;
     const limited = kept.slice(0, this.policy.limit).reverse();
     const key = `${total}|${limited.map((f) => this.keyOf(f)).join('\n')}`;
@@ -137,6 +142,11 @@ export class TracebackBuilder {
       this.frames.set(key, frame);
     }
     return frame;
+  }
+
+  private noJsStack(raw: RawFrame | undefined): Frame {
+    const state = raw && raw.url === '' && VM_STATE.test(raw.functionName) && raw.functionName !== '(root)' ? raw.functionName : '';
+    return this.frame(NO_JS_STACK, { functionName: state, url: NO_JS_STACK, line: 0, column: 0, original: true });
   }
 
   private keyOf(frame: Frame): string {

@@ -4,9 +4,11 @@ import { TracebackBuilder, type RawFrame } from './frames.js';
 /** What exact mode needs from a parsed heap snapshot with allocation traces. */
 export interface AllocationSource {
   readonly nodeCount: number;
+  nodeId(node: number): number;
   nodeTraceNodeId(node: number): number;
   nodeSelfSize(node: number): number;
   nodeTypeName(node: number): string;
+  nodeName(node: number): string;
   /** Frames of a trace node, innermost first, 1-based lines (0 = unknown). */
   allocationFrames(traceNodeId: number): ReadonlyArray<{ functionName: string; scriptName: string; line: number; column: number }>;
 }
@@ -16,20 +18,44 @@ export function siteFrames(source: Pick<AllocationSource, 'allocationFrames'>, s
   return source.allocationFrames(site).map((f) => ({ functionName: f.functionName, url: f.scriptName, line: f.line, column: f.column }));
 }
 
+// V8's own objects that its compilers make: lists of code depending on an object, the record
+// of which maps use a prototype (made when optimised code first relies on it), and the
+// trusted-space companions of bytecode and optimised code (Node 22+).
+const COMPILER_OBJECTS = new Set([
+  'system / WeakArrayList',
+  'system / PrototypeInfo',
+  'system / SharedFunctionInfoWrapper',
+  'system / BytecodeWrapper',
+  'system / CodeWrapper',
+  'system / ProtectedFixedArray',
+]);
+
+/**
+ * What V8's JIT allocates when it compiles or optimises: code and its
+ * metadata (node type `code`) and the objects in {@link COMPILER_OBJECTS}.
+ * It lands on whichever function happens to be running when a background
+ * compile finishes, so it would add noise that changes from run to run to
+ * the program's own sites.
+ */
+export function isCompilerOutput(source: Pick<AllocationSource, 'nodeTypeName' | 'nodeName'>, node: number): boolean {
+  const type = source.nodeTypeName(node);
+  return type === 'code' || ((type === 'hidden' || type === 'object shape') && COMPILER_OBJECTS.has(source.nodeName(node)));
+}
+
 /**
  * Exact traces: every live object that V8 tagged with an allocation stack,
  * counted per stack. Objects allocated before tracking have no tag and are
  * not traced, like Python's.
  *
- * Compiled code (node type `code`) is left out: V8's JIT allocates it when it
- * decides to optimise, and blames whichever function happens to be running,
- * so it would add noise that changes from run to run to the program's sites.
+ * V8's compiler output is left out (see {@link isCompilerOutput}), and so
+ * are objects whose id is at or below `sinceId`: with V8's tracker running
+ * from launch, those existed before `start()`.
  */
-export function tracesFromHeap(source: AllocationSource, builder: TracebackBuilder): { traces: Trace[]; total: number } {
+export function tracesFromHeap(source: AllocationSource, builder: TracebackBuilder, sinceId = 0): { traces: Trace[]; total: number } {
   const perSite = new Map<number, { count: number; size: number }>();
   for (let node = 0; node < source.nodeCount; node++) {
     const site = source.nodeTraceNodeId(node);
-    if (site === 0 || source.nodeTypeName(node) === 'code') continue;
+    if (site === 0 || isCompilerOutput(source, node) || (sinceId > 0 && source.nodeId(node) <= sinceId)) continue;
     const size = source.nodeSelfSize(node);
     const acc = perSite.get(site);
     if (acc) {
@@ -37,7 +63,47 @@ export function tracesFromHeap(source: AllocationSource, builder: TracebackBuild
       acc.size += size;
     } else perSite.set(site, { count: 1, size });
   }
-  const merged = new Map<object, { count: number; size: number }>();
+  return tracesOfSites(source, builder, perSite, false);
+}
+
+/**
+ * Exact off-heap traces: the backing store of each ArrayBuffer allocated
+ * while tracking (`backingStores()` of the same heap: owner node → bytes),
+ * counted at the ArrayBuffer's allocation stack as one block of its byte
+ * length, all of it off-heap. Buffers at or below `sinceId` predate the
+ * session (see {@link tracesFromHeap}).
+ */
+export function tracesFromBackingStores(
+  source: Pick<AllocationSource, 'nodeTraceNodeId' | 'allocationFrames' | 'nodeId'>,
+  builder: TracebackBuilder,
+  backingStores: ReadonlyMap<number, number>,
+  sinceId = 0,
+): { traces: Trace[]; total: number } {
+  const perSite = new Map<number, { count: number; size: number }>();
+  for (const [owner, bytes] of backingStores) {
+    const site = source.nodeTraceNodeId(owner);
+    if (site === 0 || (sinceId > 0 && source.nodeId(owner) <= sinceId)) continue;
+    const acc = perSite.get(site);
+    if (acc) {
+      acc.count++;
+      acc.size += bytes;
+    } else perSite.set(site, { count: 1, size: bytes });
+  }
+  return tracesOfSites(source, builder, perSite, true);
+}
+
+/**
+ * Per-site counts as traces: sites whose tracebacks the frame policy makes
+ * equal are merged into one trace; `offHeap` marks all of their bytes as
+ * outside the V8 heap.
+ */
+function tracesOfSites(
+  source: Pick<AllocationSource, 'allocationFrames'>,
+  builder: TracebackBuilder,
+  perSite: ReadonlyMap<number, { count: number; size: number }>,
+  offHeap: boolean,
+): { traces: Trace[]; total: number } {
+  const merged = new Map<Trace['traceback'], { count: number; size: number }>();
   let total = 0;
   for (const [site, acc] of perSite) {
     const traceback = builder.build(siteFrames(source, site));
@@ -50,6 +116,6 @@ export function tracesFromHeap(source: AllocationSource, builder: TracebackBuild
     } else merged.set(traceback, { ...acc });
   }
   const traces: Trace[] = [];
-  for (const [traceback, acc] of merged) traces.push(new Trace(traceback as Trace['traceback'], acc.size, acc.count));
+  for (const [traceback, acc] of merged) traces.push(new Trace(traceback, acc.size, acc.count, undefined, offHeap ? acc.size : 0));
   return { traces, total };
 }

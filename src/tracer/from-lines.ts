@@ -1,16 +1,12 @@
 import { Trace, type Frame, type Traceback } from '../model/index.js';
 import type { SourceMapResolver } from '../sourcemap/index.js';
 import type { LineFile, LineSample } from '../lines/recorder.js';
-import type { LineFunction } from '../lines/transform.js';
+import type { SizedLineSample } from '../lines/live-samples.js';
+import type { LineFunction } from '../lines/transform/index.js';
 import { EstimateSum } from './estimate-sum.js';
 import { filenameOf, type RawFrame, type TracebackBuilder } from './frames.js';
 
 /** A live line sample, its size in bytes (NaN when the heap did not show it) and its heap objects. */
-export interface SizedLineSample {
-  sample: LineSample;
-  size: number;
-  blocks: number;
-}
 
 /** The functions of instrumented files, by original file name, to match V8's function frames. */
 class FunctionIndex {
@@ -69,6 +65,28 @@ function keyOf(file: LineFile, fn: number): string {
 const registered = new WeakSet<LineFile>();
 
 /**
+ * The factor that brings a function's lines down to V8's figure for the
+ * function, when they exceed it and V8's figure is the better estimate of
+ * what the function allocated: exact (exact mode), or sampled with no more
+ * variance than the lines. Lines can exceed it for two reasons: a sample's
+ * size holds the stores it owns, also those grown later by other functions,
+ * which V8 counts there; and one large sample stands for `interval` objects.
+ * Scaled, they split the function's figure and count nothing twice.
+ */
+function lineScaleFor(lines: EstimateSum, v8: readonly Trace[], v8Size: number): number {
+  if (lines.size <= v8Size) return 1;
+  let samples = 0;
+  let variance = 0;
+  for (const t of v8) {
+    if (!t.estimate) return v8Size / lines.size;
+    samples += t.estimate.samples;
+    variance += t.estimate.sizeVariance;
+  }
+  // With no V8 sample the function's figure says nothing: the lines stand.
+  return samples > 0 && variance <= lines.sizeVar ? v8Size / lines.size : 1;
+}
+
+/**
  * Line mode's traces: each live sampled object at its allocating line (and
  * its callers at their calling lines), estimated as `interval` objects of its
  * size; plus V8's function-level traces for what instrumentation does not
@@ -92,8 +110,8 @@ export function tracesWithLines(
   }
   const p = 1 / interval;
   const q = (1 - p) / (p * p);
-  const perTraceback = new Map<Traceback, EstimateSum>();
-  const perFunction = new Map<string, EstimateSum>();
+  // Line traces per instrumented function: each traceback's innermost frame is one site of one function.
+  const perFunction = new Map<string, { lines: EstimateSum; tracebacks: Map<Traceback, EstimateSum> }>();
   for (const { sample, size, blocks } of samples) {
     if (!Number.isFinite(size)) continue;
     const { sites, functions } = sample.file.table();
@@ -107,16 +125,16 @@ export function tracesWithLines(
     const traceback = builder.build(frames);
     if (!traceback) continue;
     const one = new EstimateSum(1, size * interval, blocks * interval, q * size * size, q * blocks * blocks);
-    let acc = perTraceback.get(traceback);
-    if (!acc) perTraceback.set(traceback, (acc = new EstimateSum()));
-    acc.add(one);
     const key = keyOf(sample.file, site.fn);
-    let fnAcc = perFunction.get(key);
-    if (!fnAcc) perFunction.set(key, (fnAcc = new EstimateSum()));
-    fnAcc.add(one);
+    let fnLines = perFunction.get(key);
+    if (!fnLines) perFunction.set(key, (fnLines = { lines: new EstimateSum(), tracebacks: new Map() }));
+    fnLines.lines.add(one);
+    let acc = fnLines.tracebacks.get(traceback);
+    if (!acc) fnLines.tracebacks.set(traceback, (acc = new EstimateSum()));
+    acc.add(one);
   }
 
-  // V8's traces per instrumented function, to subtract what the lines explain.
+  // V8's traces per instrumented function: its figure is what the function allocated, which the lines split.
   const index = new FunctionIndex(files);
   const groups = new Map<string, Trace[]>();
   const traces: Trace[] = [];
@@ -130,16 +148,19 @@ export function tracesWithLines(
     if (!group) groups.set(key, (group = []));
     group.push(trace);
   }
-  for (const [key, group] of groups) {
-    const lines = perFunction.get(key)!;
+  for (const [key, { lines, tracebacks }] of perFunction) {
+    const group = groups.get(key) ?? [];
     const size = group.reduce((s, t) => s + t.size, 0);
     const count = group.reduce((s, t) => s + t.count, 0);
+    const lineScale = lineScaleFor(lines, group, size);
     const keepSize = size > 0 ? Math.max(0, size - lines.size) / size : 0;
-    const keepCount = count > 0 ? Math.max(0, count - lines.count) / count : 0;
+    const keepCount = count > 0 ? Math.max(0, count - lines.count * lineScale) / count : 0;
     for (const t of group) {
       const s = Math.round(t.size * keepSize);
-      const c = Math.round(t.count * keepCount);
       if (s === 0) continue;
+      // Lines can estimate more objects than V8 counted while bytes remain (both are estimates):
+      // then the remainder keeps the objects' share its bytes have, never bytes without objects.
+      const c = Math.round(t.count * keepCount) || Math.min(t.count, Math.max(1, Math.round(t.count * keepSize)));
       const e = t.estimate ?? { samples: 0, sizeVariance: 0, countVariance: 0 };
       // The difference carries both estimates' uncertainty; the lines' share goes by size.
       const share = size > 0 ? t.size / size : 0;
@@ -151,10 +172,13 @@ export function tracesWithLines(
         }),
       );
     }
-  }
-  for (const [traceback, acc] of perTraceback) {
-    // Sampling every allocation measures, it does not estimate.
-    traces.push(acc.trace(traceback, interval === 1));
+    if (lineScale === 0) continue;
+    for (const [traceback, acc] of tracebacks) {
+      let scaled = acc;
+      if (lineScale !== 1) (scaled = new EstimateSum()).add(acc, lineScale);
+      // Sampling every allocation measures, it does not estimate.
+      traces.push(scaled.trace(traceback, interval === 1 && lineScale === 1));
+    }
   }
   const total = traces.reduce((s, t) => s + t.size, 0);
   return { traces, total };

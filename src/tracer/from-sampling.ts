@@ -2,7 +2,7 @@ import type { Trace } from '../model/index.js';
 import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
 import { EstimateSum } from './estimate-sum.js';
 import { TracebackBuilder, type RawFrame } from './frames.js';
-import { resolveSizes, sampleProbability } from './sample-sizes.js';
+import { resolveSizes, sampleProbability } from './profile-sizes.js';
 
 /**
  * Turn V8's live samples into unbiased estimates per call stack.

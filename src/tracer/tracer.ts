@@ -1,20 +1,28 @@
-import { Snapshot, Traceback, type Trace } from '../model/index.js';
-import { SamplingCapture } from '../capture/sampling.js';
-import { TrackingCapture, trackerLostError } from '../capture/tracking.js';
-import { watchIdle } from '../capture/idle.js';
-import { liveHeap } from './live-heap.js';
-import { SourceMapResolver } from '../sourcemap/index.js';
+import { basename } from 'node:path';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { MAX_TRACEBACK_FRAMES, Snapshot, Traceback, type ProcessMemory, type Trace } from '../model/index.js';
+import type { SamplingHeapProfile } from '../capture/sampling.js';
+import { readProcessMemory } from '../capture/process-memory.js';
+import { liveHeap, liveHeapCostMs } from './live-heap.js';
 import { TracebackBuilder, type FramePolicy } from './frames.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
-import { siteFrames, tracesFromHeap } from './from-heap.js';
-import { tracesWithLines, type SizedLineSample } from './from-lines.js';
+import { TraceSession, sourceMaps, STACK_DEPTH, type SessionTraces, type TraceMode } from './session.js';
+import { tracesWithLines } from './from-lines.js';
 import { installLineHooks, type LineFilesOptions } from '../lines/install.js';
-import { lineFiles, lineSampleAt, liveLineSampleCount, setLineDepth, startLineRecording, stopLineRecording } from '../lines/recorder.js';
-import { sampleSizes } from '../lines/sizes.js';
+import {
+  keepLineStringSamples,
+  lineFiles,
+  lineSampleAt,
+  lineStringSamples,
+  liveLineSampleCount,
+  setLineDepth,
+  startLineRecording,
+  stopLineRecording,
+} from '../lines/recorder.js';
+import { liveLineSamples, type SizedLineSample } from '../lines/live-samples.js';
 import type { HeapSnapshot } from '../heap/index.js';
 
-/** How allocations are captured. */
-export type TraceMode = 'sampling' | 'exact';
+export type { TraceMode };
 
 /** Options of {@link start}. */
 export interface StartOptions {
@@ -42,6 +50,27 @@ export interface StartOptions {
    * Each snapshot then also takes a heap snapshot to size the sampled objects.
    */
   lines?: boolean | LineOptions;
+  /**
+   * Leave V8's inlining on. By default tracing turns it off and discards
+   * the code optimised before `start()`, so that allocations of inlined
+   * functions are reported at those functions, not at their callers (see
+   * README, "Optimised code"). That costs a pause at `start()` (tens of ms,
+   * about 0.35 s at 220 MB of live heap), a re-warm-up, and some speed in
+   * code made of many small functions (docs/benchmarks.md). Set this where
+   * those matter more than the right function, knowing that hot small
+   * functions' memory then shows at their callers. Default false.
+   */
+  keepInlining?: boolean;
+  /**
+   * Trace off-heap memory: the backing stores of Buffers, ArrayBuffers and
+   * typed arrays, counted at the site that allocated them, in `size` and in
+   * `offHeapSize` (see docs/off-heap.md). Exact and line mode read them from
+   * the heap snapshot. Sampling mode samples them at their JavaScript entry
+   * points, which it wraps while tracing (`Buffer.alloc` and its siblings,
+   * the `ArrayBuffer` and typed array constructors); `false` leaves those
+   * untouched. Default true.
+   */
+  offHeap?: boolean;
 }
 
 /** Options of line mode. */
@@ -50,27 +79,21 @@ export interface LineOptions extends LineFilesOptions {
   sampleEvery?: number;
 }
 
-/** Default of {@link LineOptions.sampleEvery}, chosen by `bench/lines` (see README): within 1.2x on the HTTP workload, and ±16% bounds on a site of 20,000 live objects. */
+/** Default of {@link LineOptions.sampleEvery}, chosen by `bench/lines` (docs/benchmarks.md): within 1.2x on the HTTP workload, and ±16% bounds on a site of 20,000 live objects. */
 export const DEFAULT_LINE_SAMPLE_EVERY = 128;
 
 /**
- * Default sampling interval in bytes, chosen by `bench/overhead` (see README):
+ * Default sampling interval in bytes, chosen by `bench/overhead` (docs/benchmarks.md):
  * the largest interval whose error bounds stay useful for sites holding MBs.
  */
 export const DEFAULT_SAMPLING_INTERVAL = 64 * 1024;
-const MAX_FRAMES = 128;
-// Stacks are captured deeper than the limit, since internal frames are dropped before truncating.
-const STACK_DEPTH = 128;
-
 interface Active {
   mode: TraceMode;
   samplingInterval: number;
+  keepInlining: boolean;
   policy: FramePolicy;
-  sampling: SamplingCapture | null;
-  tracking: TrackingCapture | null;
-  peak: number;
-  current: number;
-  stopIdleWatch: () => void;
+  offHeap: boolean;
+  session: TraceSession;
   /** Line mode's mean allocations between samples; null without line mode. */
   lineEvery: number | null;
 }
@@ -78,15 +101,13 @@ interface Active {
 let active: Active | null = null;
 // start() calls not yet matched by stop(): tracing ends when every starter has stopped.
 let starters = 0;
-// Maps are read once per process, not once per snapshot.
-const sourceMaps = new SourceMapResolver();
 // Like Python, the limit stays readable after stop().
 let lastLimit = 1;
 const exitHooks: Array<() => void> = [];
 
 function checkFrames(frames: unknown): number {
-  if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 1 || frames > MAX_FRAMES) {
-    throw new RangeError(`tracemalloc: frames must be an integer from 1 to ${MAX_FRAMES}, got ${String(frames)}`);
+  if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 1 || frames > MAX_TRACEBACK_FRAMES) {
+    throw new RangeError(`tracemalloc: frames must be an integer from 1 to ${MAX_TRACEBACK_FRAMES}, got ${String(frames)}`);
   }
   return frames;
 }
@@ -124,10 +145,8 @@ function checkLines(lines: unknown): LineOptions | null {
 // Callers captured per line sample: the frames kept plus some for internals dropped on the way.
 const lineDepth = (limit: number): number => (limit === 1 ? 1 : Math.min(limit + 4, STACK_DEPTH));
 
-function capture(mode: TraceMode, interval: number): Pick<Active, 'sampling' | 'tracking'> {
-  return mode === 'exact'
-    ? { sampling: null, tracking: new TrackingCapture() }
-    : { sampling: new SamplingCapture(interval, STACK_DEPTH), tracking: null };
+function capture(mode: TraceMode, samplingInterval: number, keepInlining: boolean, offHeap: boolean): TraceSession {
+  return new TraceSession({ mode, samplingInterval, keepInlining, offHeap, onIdle: onProcessExit });
 }
 
 /**
@@ -171,22 +190,21 @@ export function start(options: StartOptions = {}): void {
     }
     return;
   }
-  const parts = capture(mode, samplingInterval);
+  const keepInlining = options.keepInlining === true;
+  const offHeap = options.offHeap !== false;
+  const session = capture(mode, samplingInterval, keepInlining, offHeap);
   let lineEvery: number | null = null;
   if (lines) {
     try {
       installLineHooks(lines);
     } catch (err) {
-      parts.sampling?.stop();
-      parts.tracking?.stop();
+      session.stop();
       throw err;
     }
     lineEvery = lines.sampleEvery ?? DEFAULT_LINE_SAMPLE_EVERY;
     startLineRecording(lineEvery, lineDepth(frames));
   }
-  // Allocation tracking keeps the event loop alive forever; stop it once nothing else does.
-  const stopIdleWatch = mode === 'exact' ? watchIdle(onProcessExit) : () => {};
-  active = { mode, samplingInterval, policy, ...parts, peak: 0, current: 0, stopIdleWatch, lineEvery };
+  active = { mode, samplingInterval, keepInlining, policy, offHeap, session, lineEvery };
   starters = 1;
   process.on('exit', onProcessExit);
 }
@@ -210,10 +228,8 @@ function stopNow(): void {
   starters = 0;
   sourceMaps.clear();
   process.off('exit', onProcessExit);
-  was.stopIdleWatch();
   if (was.lineEvery !== null) stopLineRecording();
-  was.sampling?.stop();
-  was.tracking?.stop();
+  was.session.stop();
 }
 
 /** True between `start()` and `stop()`. */
@@ -244,93 +260,110 @@ function requireActive(what: string): Active {
 export function takeSnapshot(): Snapshot {
   const state = requireActive('take a snapshot');
   const builder = new TracebackBuilder(state.policy);
-  let result;
-  if (state.lineEvery !== null) {
-    result = snapshotWithLines(state, builder);
-  } else if (state.tracking) {
-    result = tracesFromHeap(trackedHeap(state.tracking), builder);
-    state.tracking.observe(result.total);
-  } else {
-    result = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder);
-  }
-  note(state, result.total);
+  const result = state.lineEvery !== null ? snapshotWithLines(state, builder) : state.session.traces(builder);
   return new Snapshot(result.traces, state.policy.limit, {
     mode: state.mode,
     samplingInterval: state.mode === 'sampling' ? state.samplingInterval : undefined,
     lineSampleEvery: state.lineEvery ?? undefined,
     timestamp: Date.now(),
     pid: process.pid,
+    ...threadMeta(),
     nodeVersion: process.version,
+    processMemory: processMemory(result.total - result.offHeap, result.offHeap),
   });
 }
 
+/** A worker thread's id and script (argv[1] in a worker); nothing on the main thread. */
+function threadMeta(): { threadId?: number; threadName?: string } {
+  if (isMainThread) return {};
+  const script = process.argv[1];
+  return script ? { threadId, threadName: basename(script) } : { threadId };
+}
+
 /** Line mode: function-level traces from V8, line-level ones from the samples, sized by one heap snapshot. */
-function snapshotWithLines(state: Active, builder: TracebackBuilder): { traces: Trace[]; total: number } {
+function snapshotWithLines(state: Active, builder: TracebackBuilder): SessionTraces {
+  const session = state.session;
   let functionLevel: Trace[];
   let heap: HeapSnapshot;
-  if (state.tracking) {
-    heap = trackedHeap(state.tracking);
-    functionLevel = tracesFromHeap(heap, builder).traces;
+  let profile: SamplingHeapProfile | null = null;
+  if (state.mode === 'exact') {
+    heap = session.heap();
+    functionLevel = session.tracesOf(heap, builder).traces;
   } else {
     // The profile first: the heap snapshot's GC would otherwise drop samples V8 still lists.
-    functionLevel = tracesFromSamplingProfile(state.sampling!.profile(), state.samplingInterval, builder).traces;
+    profile = session.profile();
+    functionLevel = tracesFromSamplingProfile(profile, state.samplingInterval, builder).traces;
     heap = liveHeap();
   }
-  const live: SizedLineSample[] = [];
-  for (const [slot, size] of sampleSizes(heap)) {
-    const sample = lineSampleAt(slot);
-    if (sample) live.push({ sample, ...size });
-  }
-  const result = tracesWithLines(functionLevel, live, lineFiles(), state.lineEvery!, builder, state.policy.sourceMaps);
-  if (state.tracking) state.tracking.observe(result.total);
-  return result;
+  const offHeap = session.offHeapTraces(builder, heap, profile);
+  const live: SizedLineSample[] = liveLineSamples(heap, lineSampleAt, { samples: lineStringSamples(), keep: keepLineStringSamples });
+  // Lines split the heap bytes only: off-heap bytes stay at the function V8 or the sampler saw them in.
+  return session.withOffHeap(tracesWithLines(functionLevel, live, lineFiles(), state.lineEvery!, builder, state.policy.sourceMaps), offHeap);
 }
 
-/** A live heap snapshot with its allocation traces; throws when the tracker was lost. */
-function trackedHeap(tracking: TrackingCapture): ReturnType<typeof liveHeap> {
-  const heap = liveHeap(tracking);
-  if (!heap.hasAllocationTraces) throw trackerLostError();
-  return heap;
-}
-
-function note(state: Active, current: number): void {
-  state.current = current;
-  if (current > state.peak) state.peak = current;
+/** The process's memory now, with the traced parts given. */
+function processMemory(tracedHeap: number, tracedOffHeap: number): ProcessMemory {
+  const raw = readProcessMemory();
+  const otherExternal = Math.max(0, raw.external - raw.arrayBuffers);
+  return {
+    rss: raw.rss,
+    heapCommitted: raw.heapCommitted,
+    heapUsed: raw.heapUsed,
+    tracedHeap,
+    untracedHeap: Math.max(0, raw.heapUsed - tracedHeap),
+    arrayBuffers: raw.arrayBuffers,
+    tracedOffHeap,
+    otherExternal,
+    code: raw.code,
+    unaccounted: Math.max(0, raw.rss - raw.heapCommitted - raw.arrayBuffers - otherExternal),
+    spaces: raw.spaces,
+  };
 }
 
 /**
- * Live traced memory in bytes and its peak since `start()` or `resetPeak()`.
+ * Where the process's memory is, in bytes: the V8 heap (committed, used,
+ * each space, and how much of it is traced), the off-heap backing stores
+ * of ArrayBuffers, Buffers and typed arrays (and how much of them is
+ * traced), other external memory, compiled code, and the rest of RSS that
+ * none of these explain (native addons, the allocator, thread stacks).
+ * Says at once whether growth is in the JavaScript heap, in Buffers, or
+ * outside both. Traced figures are 0 when not tracing and are those of
+ * {@link getTracedMemory}: Node's and V8's counters, and in sampling mode
+ * V8's profile (which costs a GC).
+ */
+export function getProcessMemory(): ProcessMemory {
+  if (!active) return processMemory(0, 0);
+  const traced = active.session.tracedParts(new TracebackBuilder(active.policy));
+  return processMemory(traced.heap, traced.offHeap);
+}
+
+/**
+ * Live traced memory in bytes and its peak since `start()` or `resetPeak()`,
+ * off-heap bytes (Buffer and ArrayBuffer backing stores) included.
  * Sampling mode: an estimate from the live samples. Exact mode: V8's own
- * statistics, refreshed every 50 ms while the event loop turns, and exact at
- * each snapshot; a spike shorter than that can be missed by `peak`, and
- * objects allocated before the first refresh after `start()` (code that
- * allocates synchronously right after it) count as older memory until the
- * next snapshot.
+ * statistics for the heap, refreshed every 50 ms while the event loop
+ * turns, plus the off-heap bytes of the last snapshot (0 before the first);
+ * exact at each snapshot. A spike shorter than that can be missed by
+ * `peak`, and objects allocated before the first refresh after `start()`
+ * (code that allocates synchronously right after it) count as older memory
+ * until the next snapshot.
  */
 export function getTracedMemory(): { current: number; peak: number } {
   if (!active) return { current: 0, peak: 0 };
-  if (active.tracking) return active.tracking.tracedMemory();
-  const builder = new TracebackBuilder(active.policy);
-  note(active, tracesFromSamplingProfile(active.sampling!.profile(), active.samplingInterval, builder).total);
-  return { current: active.current, peak: active.peak };
+  return active.session.tracedMemory(new TracebackBuilder(active.policy));
 }
 
 /** Set the peak to the current traced memory. */
 export function resetPeak(): void {
   if (!active) return;
-  if (active.tracking) active.tracking.resetPeak();
-  else {
-    getTracedMemory();
-    active.peak = active.current;
-  }
+  active.session.resetPeak(new TracebackBuilder(active.policy));
 }
 
 /** Forget every trace so far and keep tracing: later snapshots only see newer allocations. */
 export function clearTraces(): void {
   if (!active) return;
-  active.sampling?.stop();
-  active.tracking?.stop();
-  Object.assign(active, capture(active.mode, active.samplingInterval), { peak: 0, current: 0 });
+  active.session.stop();
+  active.session = capture(active.mode, active.samplingInterval, active.keepInlining, active.offHeap);
   if (active.lineEvery !== null) startLineRecording(active.lineEvery, lineDepth(active.policy.limit));
 }
 
@@ -346,13 +379,7 @@ export function clearTraces(): void {
 export function getTracemallocMemory(): number {
   if (!active) return 0;
   // Line mode: per live sample a registry cell (~48 B), its tag (~24 B) and three slots (12 B).
-  const own = sourceMaps.heldBytes + liveLineSampleCount() * 84;
-  if (active.tracking) return own + active.tracking.heldBytes + Math.round((active.tracking.tracedMemory().current / 32) * 16);
-  try {
-    return own + active.sampling!.profile().samples.length * 64;
-  } catch {
-    return own; // the profiler was stopped elsewhere: V8 holds no samples for us
-  }
+  return sourceMaps.heldBytes + liveLineSampleCount() * 84 + active.session.heldBytes();
 }
 
 /**
@@ -362,15 +389,8 @@ export function getTracemallocMemory(): number {
  */
 export function getObjectTraceback(value: unknown): Traceback | null {
   const state = requireActive('get an object traceback');
-  if (!state.tracking) return null;
-  const id = state.tracking.objectId(value);
-  if (id === null) return null;
-  const heap = trackedHeap(state.tracking);
-  const node = heap.findNodeById(id);
-  if (node === -1) return null;
-  const site = heap.nodeTraceNodeId(node);
-  if (site === 0) return null;
-  return new TracebackBuilder(state.policy).build(siteFrames(heap, site));
+  const frames = state.session.objectFrames(value);
+  return frames && new TracebackBuilder(state.policy).build(frames);
 }
 
 /** Run `hook` just before tracing ends at process exit (used by `tracemalloc/start`). */
@@ -378,7 +398,13 @@ export function onTracingExit(hook: () => void): void {
   exitHooks.push(hook);
 }
 
-/** The current mode, or null when not tracing. */
-export function getMode(): TraceMode | null {
-  return active?.mode ?? null;
+/**
+ * About how long {@link takeSnapshot} would take now, in milliseconds (0
+ * when not tracing): exact and line mode read a heap snapshot, whose cost
+ * grows with the heap; sampling mode reads V8's profile only. Lets a signal
+ * handler decide whether an exit snapshot fits in the time it has.
+ */
+export function snapshotCostMs(): number {
+  if (!active) return 0;
+  return active.mode === 'exact' || active.lineEvery !== null ? liveHeapCostMs() : 50;
 }

@@ -9,7 +9,9 @@ export interface N {
   [key: string]: any;
 }
 
-export type RawKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'regexp';
+/** `tree`: a call that builds a whole new object tree (`JSON.parse`, `structuredClone`). */
+/** `string`: an expression that builds a string (template, `+` chain, `+=`, string-making call). */
+export type RawKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string';
 
 /** A site in generated (input) offsets. */
 export interface RawSite {
@@ -21,6 +23,10 @@ export interface RawSite {
   parens: boolean;
   /** Set when a later look inside shows wrapping would change behaviour. */
   skip?: string;
+  /** Object or array literal: properties (or element indices) whose value the literal itself computes. */
+  made?: string[];
+  /** String site: paths ('f' first, 's' second) in V8's concatenation tree to operands made elsewhere. */
+  foreign?: string[];
 }
 
 export interface RawFunction {
@@ -46,10 +52,11 @@ const ALLOC_METHODS = new Set([
 const STATIC_ALLOC = new Map<string, ReadonlySet<string>>([
   ['Array', new Set(['from', 'of'])],
   ['Object', new Set(['fromEntries', 'keys', 'values', 'entries'])],
-  ['JSON', new Set(['parse'])],
   ['Buffer', new Set(['from', 'alloc', 'allocUnsafe', 'concat'])],
 ]);
-const GLOBAL_ALLOC = new Set(['structuredClone']);
+// Calls whose whole result tree is new: line mode counts the tree at the call's line.
+const TREE_CALLS = new Map<string, ReadonlySet<string>>([['JSON', new Set(['parse'])]]);
+const GLOBAL_TREE_CALLS = new Set(['structuredClone']);
 
 // Child keys per node type, in source order. Keys that can only hold
 // identifiers or other leaves are left out.
@@ -126,6 +133,121 @@ function keyName(node: N): string {
   if (key.type === 'PrivateIdentifier') return '#' + key.name;
   if (key.type === 'Literal') return String(key.value);
   return '';
+}
+
+// String methods that return a new string made by the call.
+const STRING_MAKERS = new Set([
+  'toString', 'toUpperCase', 'toLowerCase', 'trim', 'trimStart', 'trimEnd', 'padStart', 'padEnd', 'repeat',
+  'replace', 'replaceAll', 'substring', 'substr', 'join', 'toFixed', 'toISOString', 'normalize', 'stringify',
+]);
+
+/**
+ * True when `value` computes a new string or number on the spot: arithmetic
+ * or concatenation, a template with substitutions, a string-making call.
+ * Line mode counts such a value with the literal that holds it.
+ */
+function makesValue(value: N): boolean {
+  switch (value.type) {
+    case 'BinaryExpression':
+      return !/^(==|!=|===|!==|<|>|<=|>=|in|instanceof)$/.test(value.operator);
+    case 'TemplateLiteral':
+      return value.expressions.length > 0;
+    case 'CallExpression': {
+      const callee = value.callee as N;
+      if (callee.type === 'Identifier') return callee.name === 'String';
+      return callee.type === 'MemberExpression' && !callee.computed && STRING_MAKERS.has((callee.property as N).name);
+    }
+    default:
+      return false;
+  }
+}
+
+function stringCall(node: N): boolean {
+  const callee = node.callee as N;
+  if (callee.type === 'Identifier') return callee.name === 'String';
+  return callee.type === 'MemberExpression' && !callee.computed && STRING_MAKERS.has((callee.property as N).name);
+}
+
+/** True when `node` surely evaluates to a string (a string literal, a template, a string-making call, or `+` with one). */
+function stringish(node: N): boolean {
+  // Down the left spine in a loop: generated `a + b + ...` chains run thousands long.
+  for (let n = node; ; n = n.left) {
+    switch (n.type) {
+      case 'Literal':
+        return typeof n.value === 'string';
+      case 'TemplateLiteral':
+        return true;
+      case 'BinaryExpression':
+        if (n.operator !== '+') return false;
+        if (stringish(n.right)) return true;
+        break;
+      case 'CallExpression':
+        return stringCall(n);
+      default:
+        return false;
+    }
+  }
+}
+
+const MAX_FOREIGN = 8;
+// Deeper operands of long chains count with the string (and keep the walk shallow).
+const MAX_PATH = 32;
+
+/**
+ * Paths, in the concatenation tree V8 builds (a left fold: `a + b + c` is
+ * cons(cons(a, b), c); a template adds its parts in order), to the operands
+ * that are values made elsewhere: variables, properties, other calls. Line
+ * mode does not count those parts with the string.
+ */
+function foreignPaths(node: N, path: string, out: string[]): void {
+  if (out.length >= MAX_FOREIGN || path.length > MAX_PATH) return;
+  switch (node.type) {
+    case 'Literal':
+      return;
+    case 'BinaryExpression':
+      if (node.operator !== '+') break;
+      foreignPaths(node.left, path + 'f', out);
+      foreignPaths(node.right, path + 's', out);
+      return;
+    case 'TemplateLiteral': {
+      const parts: Array<N | null> = [];
+      (node.quasis as N[]).forEach((q, i) => {
+        if (q.value.cooked !== '') parts.push(null);
+        if (i < node.expressions.length) parts.push(node.expressions[i]);
+      });
+      parts.forEach((p, k) => {
+        if (p) foreignPaths(p, path + (k === 0 ? 'f'.repeat(parts.length - 1) : 'f'.repeat(parts.length - 1 - k) + 's'), out);
+      });
+      return;
+    }
+    case 'CallExpression':
+      if (stringCall(node)) return;
+      break;
+  }
+  out.push(path);
+}
+
+/** A template whose value may be one of its substitutions itself (`${x}`): V8 makes nothing then. */
+function bareTemplate(node: N): boolean {
+  return node.expressions.length === 1 && (node.quasis as N[]).every((q) => q.value.cooked === '');
+}
+
+/** The properties (object) or indices (array) of a literal whose values it computes. */
+function madeValues(node: N): string[] | undefined {
+  const made: string[] = [];
+  if (node.type === 'ObjectExpression') {
+    for (const p of node.properties as N[]) {
+      if (p.type === 'Property' && p.kind === 'init' && !p.method && makesValue(p.value)) {
+        const name = keyName(p);
+        if (name) made.push(name);
+      }
+    }
+  } else if (node.type === 'ArrayExpression') {
+    (node.elements as Array<N | null>).forEach((e, i) => {
+      if (e && e.type !== 'SpreadElement' && makesValue(e)) made.push(String(i));
+    });
+  }
+  return made.length > 0 ? made : undefined;
 }
 
 /** `a.b.c` for a static member chain (V8's inferred name), '' otherwise. */
@@ -228,6 +350,17 @@ function isArgument(parent: N | null, key: string): boolean {
   return key === 'arguments' && (parent?.type === 'CallExpression' || parent?.type === 'NewExpression');
 }
 
+/**
+ * What a function returns: `return () => {}` or the body of `x => () => {}`.
+ * V8 infers no name there (checked on Node 20 to 26: the stack frames of
+ * such functions read the same wrapped or not), so wrapping is as safe as
+ * for a call argument. Subscribers, `once` helpers and middleware factories
+ * return their closures this way.
+ */
+function isResult(parent: N | null, key: string): boolean {
+  return (parent?.type === 'ReturnStatement' && key === 'argument') || (parent?.type === 'ArrowFunctionExpression' && key === 'body');
+}
+
 /** Positions where NamedEvaluation gives an anonymous function its own `name`. */
 function ownNamed(parent: N | null, key: string): boolean {
   if (!parent) return false;
@@ -248,18 +381,20 @@ function ownNamed(parent: N | null, key: string): boolean {
   }
 }
 
-function allocCall(node: N): boolean {
+function allocCall(node: N): 'call' | 'tree' | null {
   const callee = node.callee as N;
-  if (callee.type === 'Identifier') return GLOBAL_ALLOC.has(callee.name);
-  if (callee.type !== 'MemberExpression') return false;
+  if (callee.type === 'Identifier') return GLOBAL_TREE_CALLS.has(callee.name) ? 'tree' : null;
+  if (callee.type !== 'MemberExpression') return null;
   const prop = callee.property as N;
   let name: string;
   if (!callee.computed && prop.type === 'Identifier') name = prop.name;
   else if (callee.computed && prop.type === 'Literal' && typeof prop.value === 'string') name = prop.value;
-  else return false;
-  if (ALLOC_METHODS.has(name)) return true;
+  else return null;
+  if (ALLOC_METHODS.has(name)) return 'call';
   const obj = callee.object as N;
-  return obj.type === 'Identifier' && STATIC_ALLOC.get(obj.name)?.has(name) === true;
+  if (obj.type !== 'Identifier') return null;
+  if (TREE_CALLS.get(obj.name)?.has(name)) return 'tree';
+  return STATIC_ALLOC.get(obj.name)?.has(name) ? 'call' : null;
 }
 
 /** True when a link at or below `node` in an optional chain can short-circuit. */
@@ -287,6 +422,9 @@ export class SiteFinder {
   private fn = -1;
   private readonly chainInner = new Set<N>();
   private readonly classes: ClassCtx[] = [];
+  /** Values a literal site computes (and counts); not string sites of their own. */
+  private readonly covered = new Set<N>();
+  private readonly taggedQuasis = new Set<N>();
 
   run(program: N): void {
     this.visit(program, null, '');
@@ -315,9 +453,51 @@ export class SiteFinder {
       case 'ArrowFunctionExpression': return 'function';
       case 'ClassExpression': return 'class';
       case 'Literal': return node.regex ? 'regexp' : null;
-      case 'CallExpression': return allocCall(node) ? 'call' : null;
+      case 'CallExpression': return allocCall(node) ?? (stringCall(node) && this.stringTop(node, parent, key) ? 'string' : null);
+      case 'TemplateLiteral':
+        return parent?.type !== 'TaggedTemplateExpression' && !bareTemplate(node) && this.stringTop(node, parent, key) ? 'string' : null;
+      case 'AssignmentExpression':
+        return node.operator === '+=' && stringish(node.right) && this.stringTop(node, parent, key) ? 'string' : null;
       default: return null;
     }
+  }
+
+  /**
+   * A string expression that is not part of a larger one: an operand of `+`,
+   * a template's substitution or the right side of `+=` is counted with the
+   * string it goes into, a literal's computed value with the literal.
+   */
+  private stringTop(node: N, parent: N | null, key: string): boolean {
+    if (this.covered.has(node)) return false;
+    if (!parent) return true;
+    if (parent.type === 'BinaryExpression' && parent.operator === '+') return false;
+    if (parent.type === 'TemplateLiteral' && !this.taggedQuasis.has(parent)) return false;
+    return !(parent.type === 'AssignmentExpression' && parent.operator === '+=' && key === 'right');
+  }
+
+  /** Wraps `node` as a site of `kind` unless that would change behaviour. */
+  private consider(node: N, kind: RawKind, parent: N | null, key: string, naming: string | null): void {
+    const reason = this.blocker(node, kind, parent, key, naming);
+    if (reason) {
+      this.skipped.push({ kind, start: node.start, reason });
+      return;
+    }
+    const parens = parent?.type === 'NewExpression' && key === 'callee';
+    const site: RawSite = { kind, start: node.start, end: node.end, fn: this.fn, parens, made: madeValues(node) };
+    if (kind === 'string') {
+      const foreign: string[] = [];
+      if (node.type === 'AssignmentExpression') {
+        foreign.push('f');
+        foreignPaths(node.right, 's', foreign);
+      } else foreignPaths(node, '', foreign);
+      if (foreign.length > 0) site.foreign = foreign;
+    }
+    if (site.made) {
+      if (node.type === 'ObjectExpression') {
+        for (const p of node.properties as N[]) if (p.type === 'Property' && p.kind === 'init' && !p.method && makesValue(p.value)) this.covered.add(p.value);
+      } else for (const e of node.elements as Array<N | null>) if (e && e.type !== 'SpreadElement' && makesValue(e)) this.covered.add(e);
+    }
+    this.sites.push(site);
   }
 
   /** Why wrapping `node` would change behaviour, or null when it is safe. */
@@ -327,11 +507,11 @@ export class SiteFinder {
     if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return 'operand of delete';
     if ((kind === 'function' || kind === 'class') && !node.id) {
       if (naming !== null) return 'anonymous ' + kind + ' named by its position (wrapping would change the name V8 shows)';
-      if (!isArgument(parent, key)) {
+      if (!isArgument(parent, key) && !isResult(parent, key)) {
         return 'anonymous ' + kind + ' outside call arguments (V8 may infer its name from the expression around it)';
       }
     }
-    if (kind === 'call' && this.chainInner.has(node) && optionalBelow(node)) {
+    if (node.type === 'CallExpression' && this.chainInner.has(node) && optionalBelow(node)) {
       return 'call inside an optional chain (wrapping would break short-circuiting)';
     }
     return null;
@@ -376,6 +556,10 @@ export class SiteFinder {
       const spine: N[] = [];
       let n = node;
       for (; n.type === 'BinaryExpression'; n = n.left) spine.push(n);
+      spine.forEach((b, i) => {
+        const up = i === 0 ? parent : spine[i - 1];
+        if (b.operator === '+' && this.stringTop(b, up, i === 0 ? key : 'left') && stringish(b)) this.consider(b, 'string', up, i === 0 ? key : 'left', null);
+      });
       this.visit(n, spine[spine.length - 1], 'left');
       for (let i = spine.length - 1; i >= 0; i--) this.visit(spine[i].right, spine[i], 'right');
       return false;
@@ -388,14 +572,8 @@ export class SiteFinder {
     if (parent?.type === 'ExportDefaultDeclaration' && !/^(Arrow)?Function|^Class/.test(node.type)) naming = null;
 
     const kind = this.candidate(node, parent, key);
-    if (kind) {
-      const reason = this.blocker(node, kind, parent, key, naming);
-      if (reason) this.skipped.push({ kind, start: node.start, reason });
-      else {
-        const parens = parent?.type === 'NewExpression' && key === 'callee';
-        this.sites.push({ kind, start: node.start, end: node.end, fn: this.fn, parens });
-      }
-    }
+    if (kind) this.consider(node, kind, parent, key, naming);
+    if (node.type === 'TaggedTemplateExpression') this.taggedQuasis.add(node.quasi);
     switch (node.type) {
       case 'FunctionExpression':
       case 'ArrowFunctionExpression':
@@ -403,8 +581,8 @@ export class SiteFinder {
         if (node.type === 'ClassExpression') this.visitClass(node, parent, key, naming);
         else this.visitFunction(node, parent, key, naming);
         // Only an anonymous literal without an own name can take V8's inferred
-        // name; V8 drops pending names for direct call arguments.
-        return !node.id && !ownNamed(parent, key) && !isArgument(parent, key) && !isMethodHolder(parent, key);
+        // name; V8 drops pending names for direct call arguments and results.
+        return !node.id && !ownNamed(parent, key) && !isArgument(parent, key) && !isResult(parent, key) && !isMethodHolder(parent, key);
       }
       case 'FunctionDeclaration':
         this.visitFunction(node, parent, key, null);

@@ -5,9 +5,8 @@
 // own map when there is one).
 //
 // Not instrumented on purpose: declarations and methods (no allocation at
-// the expression), string building (template literals, `+`: strings are
-// primitives, which the recorder cannot follow with weak references), and
-// every site whose wrapping would change behaviour (see SiteFinder: names
+// the expression), string building inside a larger string expression or a
+// literal that counts it, and every site whose wrapping would change behaviour (see SiteFinder: names
 // V8 gives functions, optional chains, tags, `delete`).
 //
 // Known limits: `Function.prototype.toString()` shows the instrumented
@@ -18,11 +17,11 @@
 // hoisted function) works too.
 import { parse, tokTypes, type Options as AcornOptions, type TokenType } from 'acorn';
 import { FlattenMap, TraceMap, traceSegment, type SourceMapInput } from '@jridgewell/trace-mapping';
-import { SiteFinder, type N } from './transform/sites.js';
-import { Segments, encodeRange, type EncodeState } from './transform/vlq.js';
+import { SiteFinder, type N } from './sites.js';
+import { Segments, encodeRange, type EncodeState } from './vlq.js';
 
 /** What kind of expression allocates at a site. */
-export type SiteKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'regexp';
+export type SiteKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string';
 
 /** A position in a file: 1-based line and 1-based column, like `Frame`. */
 export interface SourcePosition {
@@ -57,6 +56,18 @@ export interface LineSite {
   generatedLine: number;
   /** 1-based column of the expression in the input code. */
   generatedColumn: number;
+  /**
+   * Object or array literal: the properties (or indices) whose string or
+   * number values the literal computes itself (`{ label: 'item ' + id }`);
+   * line mode counts those values with the literal.
+   */
+  made?: string[];
+  /**
+   * String site: paths in V8's concatenation tree ('f' first, 's' second,
+   * from the result) to operands made elsewhere (`x` in `x += ','`), which
+   * line mode does not count with the string.
+   */
+  foreign?: string[];
 }
 
 /** An allocation site left alone because wrapping it would change behaviour. */
@@ -350,6 +361,8 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     return {
       kind: s.kind, file: o.file, line: o.line, column: o.column, fn: s.fn,
       generatedLine: gl + 1, generatedColumn: s.start - starts[gl] + 1,
+      ...(s.made ? { made: s.made } : {}),
+      ...(s.foreign ? { foreign: s.foreign } : {}),
     };
   });
   const functions: LineFunction[] = finder.functions.map((f) => {

@@ -1,0 +1,32 @@
+/**
+ * Preloaded by `tracemalloc run` into the traced program (`--import`).
+ * Starts tracing through `tracemalloc/start` (its NODE_TRACEMALLOC* settings
+ * come from the parent), then adds what `run` promises on top: snapshots on
+ * a signal and every N seconds, an exit snapshot on Ctrl-C / SIGTERM /
+ * SIGHUP, and the end of the program when `run` itself dies.
+ * On Nodes that strip types it also resolves `.js` imports of `.ts` files.
+ *
+ * Settings (set by the parent, documented in docs/cli.md):
+ * - TRACEMALLOC_RUN_DIR: folder for snapshots.
+ * - TRACEMALLOC_RUN_SIGNAL: signal that writes a snapshot (none if empty).
+ * - TRACEMALLOC_RUN_EVERY: seconds between periodic snapshots (none if empty).
+ * - TRACEMALLOC_RUN_STATUS_FD: descriptor of the channel to `run` (signals.ts).
+ * - TRACEMALLOC_RUN_FOLLOW: '0' leaves worker threads untraced (run-workers.ts).
+ */
+import { isMainThread } from 'node:worker_threads';
+import { nodeStripsTypes, resolveTsImports } from './ts-imports.js';
+import { connectToRun } from './signals.js';
+
+// Every thread: without it a TypeScript program's `.js` imports do not load.
+if (nodeStripsTypes()) resolveTsImports();
+
+// Worker threads inherit the preload (or get it from run-workers.ts's
+// wrapper) and trace themselves into their own files, unless run says not to.
+const follow = process.env.TRACEMALLOC_RUN_FOLLOW !== '0' && process.env.TRACEMALLOC_RUN_DIR !== undefined;
+if (isMainThread || follow) {
+  // The channel to `run` is the main thread's.
+  if (isMainThread) connectToRun(process.env);
+  await import('./start.js');
+  const { setupRunHooks } = await import('./run-hooks.js');
+  setupRunHooks(process.env);
+}

@@ -1,0 +1,112 @@
+import { Trace, type Traceback } from '../model/index.js';
+import type { OffHeapSample } from '../capture/off-heap.js';
+import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
+import type { TracebackBuilder, RawFrame } from './frames.js';
+
+/**
+ * Where V8's sampling profile puts each function: the column of its
+ * parameter list, where a stack trace's enclosing position is the column of
+ * the `function` keyword. Keyed by url, line and name, so that an off-heap
+ * sample's frame becomes the very frame V8's samples use and both land in
+ * one trace.
+ */
+export function profileColumns(profile: SamplingHeapProfile): Map<string, number> {
+  const columns = new Map<string, number>();
+  const stack: SamplingProfileNode[] = [profile.head];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const cf = node.callFrame;
+    columns.set(`${cf.url}\0${cf.lineNumber + 1}\0${cf.functionName}`, cf.columnNumber + 1);
+    for (const child of node.children) stack.push(child);
+  }
+  return columns;
+}
+
+/** Horvitz–Thompson sums of one traceback's off-heap samples (a class: see DEVELOPERS.md on shapes). */
+class OffHeapSum {
+  samples = 0;
+  size = 0;
+  count = 0;
+  sizeVar = 0;
+  countVar = 0;
+}
+
+/**
+ * Unbiased estimates of live off-heap bytes per traceback from the
+ * sampler's live samples: an allocation of `s` bytes was sampled with
+ * probability p = 1 - exp(-s / interval), so each sample stands for 1/p
+ * backing stores and s/p bytes, with variances (1 - p)/p² and s²(1 - p)/p².
+ */
+export function tracesFromOffHeapSamples(
+  samples: readonly OffHeapSample[],
+  interval: number,
+  builder: TracebackBuilder,
+  columns: ReadonlyMap<string, number> = new Map(),
+): { traces: Trace[]; total: number } {
+  const perStack = new Map<readonly OffHeapSample['stack'][number][], OffHeapSum>();
+  for (const sample of samples) {
+    const p = -Math.expm1(-sample.size / interval);
+    const q = (1 - p) / (p * p);
+    let acc = perStack.get(sample.stack);
+    if (!acc) perStack.set(sample.stack, (acc = new OffHeapSum()));
+    acc.samples += 1;
+    acc.count += 1 / p;
+    acc.size += sample.size / p;
+    acc.countVar += q;
+    acc.sizeVar += q * sample.size * sample.size;
+  }
+  const merged = new Map<Traceback, OffHeapSum>();
+  let total = 0;
+  for (const [stack, acc] of perStack) {
+    const frames: RawFrame[] = stack.map((f) => ({
+      functionName: f.functionName,
+      url: f.url,
+      line: f.line,
+      column: columns.get(`${f.url}\0${f.line}\0${f.functionName}`) ?? f.column,
+    }));
+    const traceback = builder.build(frames);
+    if (!traceback) continue;
+    total += acc.size;
+    let into = merged.get(traceback);
+    if (!into) merged.set(traceback, (into = new OffHeapSum()));
+    into.samples += acc.samples;
+    into.size += acc.size;
+    into.count += acc.count;
+    into.sizeVar += acc.sizeVar;
+    into.countVar += acc.countVar;
+  }
+  const traces: Trace[] = [];
+  for (const [traceback, acc] of merged) {
+    const size = Math.round(acc.size);
+    traces.push(new Trace(traceback, size, Math.round(acc.count), { samples: acc.samples, sizeVariance: acc.sizeVar, countVariance: acc.countVar }, size));
+  }
+  return { traces, total: Math.round(total) };
+}
+
+/**
+ * One trace per traceback: traces of the same (interned) traceback add up,
+ * their sizes, counts, off-heap sizes, samples and variances (the heap and
+ * off-heap estimates are independent).
+ */
+export function mergeTraces(traces: Iterable<Trace>): Trace[] {
+  const byTraceback = new Map<Traceback, Trace>();
+  for (const t of traces) {
+    const into = byTraceback.get(t.traceback);
+    if (!into) {
+      byTraceback.set(t.traceback, t);
+      continue;
+    }
+    const a = into.estimate;
+    const b = t.estimate;
+    const estimate =
+      a || b
+        ? {
+            samples: (a?.samples ?? 0) + (b?.samples ?? 0),
+            sizeVariance: (a?.sizeVariance ?? 0) + (b?.sizeVariance ?? 0),
+            countVariance: (a?.countVariance ?? 0) + (b?.countVariance ?? 0),
+          }
+        : undefined;
+    byTraceback.set(t.traceback, new Trace(t.traceback, into.size + t.size, into.count + t.count, estimate, into.offHeapSize + t.offHeapSize));
+  }
+  return [...byTraceback.values()];
+}
