@@ -13,7 +13,6 @@ const APP_TS = fileURLToPath(new URL('../../test/fixtures/cli-app.ts', import.me
 const WAITER_TS = fileURLToPath(new URL('../../test/fixtures/cli-waiter.ts', import.meta.url));
 const NO_COLOR = { NO_COLOR: '1' };
 // As in the tracer's exact-count tests: without the optimising JITs, every allocation is tracked at its site.
-const NODE_EXACT = ['node', '--no-opt', '--no-maglev'];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runNode([CLI, ...args], { env: { ...NO_COLOR, ...env } });
@@ -55,7 +54,8 @@ test('usage errors print one line that points at --help and exit 2', () => {
     [['top', 'missing.snap'], /^tracemalloc: no such file: missing\.snap; pass a snapshot written by 'tracemalloc run' or Snapshot\.dump\(\)$/],
     [['run', '--frames', '0', '--', 'app.js'], /^tracemalloc: option '--frames <n>' argument '0' is invalid: expected a whole number from 1 to 128; see 'tracemalloc run --help'$/],
     [['run', '--signal', 'SIGINT', '--', 'app.js'], /SIGINT is reserved/],
-    [['run', '--', 'no-such-script.js'], /^tracemalloc: 'no-such-script\.js' is neither a script file nor 'node'/],
+    [['run', '--', 'no-such-script.js'], /^tracemalloc: no such file: no-such-script\.js; run a \.js/],
+    [['run', '--', 'node', '--no-warnings', 'no-such-script.js'], /^tracemalloc: no such file: no-such-script\.js$/],
     [['report', 'x.snap'], /^tracemalloc: no output chosen; add --html FILE, --pprof FILE or --speedscope FILE$/],
     [['heap', 'diff', 'a.heapsnapshot'], /^tracemalloc: missing required argument 'new'; see 'tracemalloc heap diff --help'$/],
   ];
@@ -83,7 +83,7 @@ test('a file that is not a snapshot is a one-line error with exit code 1', () =>
 test('run traces a compiled TypeScript program from its first line; top shows .ts lines with function names', () => {
   const dir = tempDir();
   try {
-    const run = cli(['run', '--mode', 'exact', '--frames', '4', '--out', dir, '--', ...NODE_EXACT, fixture('cli-app.js'), '0']);
+    const run = cli(['run', '--mode', 'exact', '--frames', '4', '--out', dir, '--', 'node', fixture('cli-app.js'), '0']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'kept 3040\n', 'the program’s own output passes through');
     const files = snapshotsIn(dir);
@@ -94,7 +94,9 @@ test('run traces a compiled TypeScript program from its first line; top shows .t
     const top = cli(['top', join(dir, files[0]), '--limit', '3']);
     assert.equal(top.status, 0, top.stderr);
     const lines = top.stdout.split('\n');
-    assert.equal(lines[0], '[ Top 3 lines ]');
+    // The snapshot's process memory comes first (docs/off-heap.md), then the table.
+    assert.match(lines[0], /^Process memory: RSS .* = V8 heap /);
+    assert.equal(lines[4], '[ Top 3 lines ]');
     const catalogLine = `${APP_TS}:${lineOf(APP_TS, 'buildCatalog')} (in buildCatalog): `;
     const blobsLine = `${APP_TS}:${lineOf(APP_TS, 'makeBlobs')} (in makeBlobs): `;
     const catalog = lines.find((l) => l.includes(catalogLine));
@@ -126,6 +128,8 @@ test('run traces a compiled TypeScript program from its first line; top shows .t
 
     const traceback = cli(['top', join(dir, files[0]), '--key', 'traceback', '--limit', '1']);
     assert.match(traceback.stdout, /^ {4}File ".*cli-app\.ts", line \d+, in (buildCatalog|makeBlobs)$/m);
+    // The row is labelled with the frame that allocated, not the traceback's oldest caller.
+    assert.match(traceback.stdout, /^#1: .*cli-app\.ts:\d+ \(in (buildCatalog|makeBlobs)\): size=/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -145,7 +149,7 @@ test("run passes the program's failing exit code through", () => {
 test('run writes a snapshot on SIGUSR2 sent to the tracemalloc process; compare diffs it with the exit one', async () => {
   const dir = tempDir();
   try {
-    const child = spawn(process.execPath, [CLI, 'run', '--mode', 'exact', '--out', dir, '--', ...NODE_EXACT, fixture('cli-waiter.js')], {
+    const child = spawn(process.execPath, [CLI, 'run', '--mode', 'exact', '--out', dir, '--', 'node', fixture('cli-waiter.js')], {
       env: { ...process.env, ...NO_COLOR },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -204,7 +208,9 @@ test('heap shows the census, biggest objects and retainer paths; heap diff shows
     const objects = /^\s*(\d+) .*\bObject$/m.exec(heap.stdout);
     assert.ok(objects && Number(objects[1]) >= 5000, `the 5000 session objects are counted:\n${heap.stdout}`);
     assert.match(heap.stdout, /^#1: SessionStore @\d+ .*retained=/m, 'the store retains the most');
-    assert.match(heap.stdout, /^ {4}retained by: \(root\) .*\.sessionStore → SessionStore @\d+$/m);
+    assert.doesNotMatch(heap.stdout, /^#\d+: +@/m, 'an unnamed object reads as its type, not an empty name');
+    // The same path text as the leak finder's (heap/path-text.ts): from the global property on.
+    assert.match(heap.stdout, /^ {4}retained by: \(global\) → sessionStore \(SessionStore\)$/m);
 
     const json = JSON.parse(cli(['heap', b, '--json']).stdout);
     assert.equal(json.topObjects[0].name, 'SessionStore');
@@ -235,7 +241,7 @@ test('run executes a .ts file (tsx on Node < 22.18, type stripping after) with f
 test('run executes node with its options and a .ts file (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
   const dir = tempDir();
   try {
-    const run = cli(['run', '--mode', 'exact', '--out', dir, '--', ...NODE_EXACT, APP_TS, '0']);
+    const run = cli(['run', '--mode', 'exact', '--out', dir, '--', 'node', APP_TS, '0']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'kept 3040\n');
     const [file] = snapshotsIn(dir);
@@ -250,7 +256,9 @@ test('leaks reports a growing site with its holder and exits 1; a quiet scenario
   const leaky = cli(['leaks', '--iterations', '4', '--warmup', '1', '--', fixture('leak-global.js')]);
   assert.equal(leaky.status, 1, leaky.stderr);
   assert.match(leaky.stdout, /1 leaking site/);
-  assert.match(leaky.stdout, /leak-global\.ts:\d+ in audit\(\): \+200 objects/);
+  // The per-iteration counts include what V8's JIT allocates at the site when it optimises audit()
+  // mid-search (Node 26: four dependent-code lists, +1 on the slope); see docs/leaks.md.
+  assert.match(leaky.stdout, /leak-global\.ts:\d+ in audit\(\): \+20[01] objects/);
   assert.match(leaky.stdout, /\(global\) → auditLog \(Array\)/);
 
   const quiet = cli(['leaks', '--iterations', '4', '--warmup', '1', '--', fixture('leak-garbage.js')]);

@@ -4,17 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
-import { chromium } from 'playwright-core';
+import { Browser } from './browser.js';
 import { fixture, runNode } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 
 // The message layout of pprof's profile.proto (field numbers from the published schema).
 const PROFILE_PROTO = `
@@ -58,7 +57,7 @@ function cli(args: string[]) {
   return run;
 }
 
-test('pprof: a gzip\'d profile.proto with objects/count and space/bytes, read back by an independent decoder', (t) =>
+test('pprof: a gzip\'d profile.proto with objects/count, space/bytes and off_heap_space/bytes, read back by an independent decoder', (t) =>
   withSnapshots((dir, now) => {
     const out = join(dir, 'heap.pb.gz');
     cli(['report', now, '--pprof', out]);
@@ -68,7 +67,7 @@ test('pprof: a gzip\'d profile.proto with objects/count and space/bytes, read ba
     const profile = Profile.toObject(Profile.decode(gunzipSync(raw)), { longs: Number, arrays: true }) as DecodedProfile;
     const s = profile.stringTable;
     assert.equal(s[0], '');
-    assert.deepEqual(profile.sampleType.map((t) => [s[t.type], s[t.unit]]), [['objects', 'count'], ['space', 'bytes']]);
+    assert.deepEqual(profile.sampleType.map((t) => [s[t.type], s[t.unit]]), [['objects', 'count'], ['space', 'bytes'], ['off_heap_space', 'bytes']]);
     assert.equal(s[profile.defaultSampleType], 'space');
 
     const functions = new Map(profile.function.map((f) => [f.id, f]));
@@ -85,7 +84,7 @@ test('pprof: a gzip\'d profile.proto with objects/count and space/bytes, read ba
     const cache = stacks.find((st) => st.names[0] === 'remember@/srv/app/cache.ts:20');
     assert.ok(cache, JSON.stringify(stacks));
     assert.deepEqual(cache!.names, ['remember@/srv/app/cache.ts:20', 'handleRequest@/srv/app/server.ts:10', 'main@/srv/app/main.ts:1']);
-    assert.deepEqual(cache!.value, [3000, 600_000]);
+    assert.deepEqual(cache!.value, [3000, 600_000, 0]);
     assert.equal(stacks.reduce((sum, st) => sum + st.value[1], 0), 1_000_000);
 
     // The reference reader, when installed (CI installs Debian's golang-go).
@@ -94,8 +93,8 @@ test('pprof: a gzip\'d profile.proto with objects/count and space/bytes, read ba
       t.diagnostic('go tool pprof is not installed: checked with protobufjs only');
     } else {
       assert.equal(go.status, 0, go.stderr);
-      assert.match(go.stdout, /objects\/count space\/bytes/);
-      assert.match(go.stdout, /3000 +600000: /);
+      assert.match(go.stdout, /objects\/count space\/bytes(\[dflt\])? off_heap_space\/bytes/);
+      assert.match(go.stdout, /3000 +600000 +0: /);
       assert.match(go.stdout, /remember \/srv\/app\/cache\.ts:20/);
     }
   }));
@@ -118,24 +117,25 @@ test('speedscope: a sampled profile with byte weights and the frames of each tra
   }));
 
 async function openPage(file: string) {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y --no-install-recommends chromium), as .ci/run does`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  page.on('request', (request) => {
-    if (!request.url().startsWith('file:')) problems.push(`network request: ${request.url()}`);
-  });
-  await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector('body[data-ready="true"]');
-  return { browser, page, problems };
+  const browser = await Browser.launch();
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('Runtime.exceptionThrown', ({ exceptionDetails: e }) => problems.push(`page error: ${e.exception?.description ?? e.text}`));
+    page.on('Page.javascriptDialogOpening', ({ message }) => {
+      problems.push(`dialog: ${message}`);
+      // An open dialog blocks the page's script: dismiss it.
+      page.send('Page.handleJavaScriptDialog', { accept: false }).catch(() => {});
+    });
+    page.on('Network.requestWillBeSent', ({ request }) => {
+      if (!request.url.startsWith('file:')) problems.push(`network request: ${request.url}`);
+    });
+    await page.goto(pathToFileURL(file).href, `document.querySelector('body[data-ready="true"]')`);
+    return { browser, page, problems };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
 }
 
 test('HTML: a self-contained page whose flame graph zooms on click and shows the frame’s details', () =>
@@ -146,35 +146,33 @@ test('HTML: a self-contained page whose flame graph zooms on click and shows the
     assert.doesNotMatch(html, /<(link|img|iframe)\b|src="http|href="http/, 'no external resources');
     const { browser, page, problems } = await openPage(out);
     try {
-      const remember = page.locator('#flame .frame', { hasText: 'remember cache.ts:20' });
-      assert.equal(await remember.count(), 1);
-      await remember.click();
-      const details = page.locator('#details');
-      assert.equal(await details.isVisible(), true);
-      assert.equal(await details.locator('[data-field="Function"]').textContent(), 'remember');
-      assert.equal(await details.locator('[data-field="Location"]').textContent(), '/srv/app/cache.ts:20');
-      assert.equal(await details.locator('[data-field="live memory"]').textContent(), '586 KiB (60.0% of 977 KiB)');
-      assert.equal(await details.locator('[data-field="Objects"]').textContent(), '3,000');
+      assert.equal(await page.count('#flame .frame', 'remember cache.ts:20'), 1);
+      await page.click('#flame .frame', 'remember cache.ts:20');
+      assert.equal(await page.isVisible('#details'), true);
+      assert.equal(await page.textContent('#details [data-field="Function"]'), 'remember');
+      assert.equal(await page.textContent('#details [data-field="Location"]'), '/srv/app/cache.ts:20');
+      assert.equal(await page.textContent('#details [data-field="live memory"]'), '586 KiB (60.0% of 977 KiB)');
+      assert.equal(await page.textContent('#details [data-field="Objects"]'), '3,000');
       // Zoomed: the clicked frame now spans the whole width, its siblings are gone.
-      assert.equal(await page.locator('#flame .frame', { hasText: 'renderPage' }).count(), 0);
-      const width = await page.locator('#flame').evaluate((el) => el.getBoundingClientRect().width);
-      const box = await page.locator('#flame .frame', { hasText: 'remember cache.ts:20' }).boundingBox();
-      assert.ok(box && Math.abs(box.width - width) < 2, `zoomed frame is full width: ${box?.width} of ${width}`);
+      assert.equal(await page.count('#flame .frame', 'renderPage'), 0);
+      const { width } = await page.boundingBox('#flame');
+      const box = await page.boundingBox('#flame .frame', 'remember cache.ts:20');
+      assert.ok(Math.abs(box.width - width) < 2, `zoomed frame is full width: ${box.width} of ${width}`);
 
       // The table sorts by a clicked column.
       await page.click('[data-tab="table"]');
-      const sizes = () => page.locator('#table tbody tr td:nth-child(3)').allTextContents();
+      const sizes = () => page.allTextContents('#table tbody tr td:nth-child(3)');
       assert.deepEqual(await sizes(), ['586 KiB', '293 KiB', '97.7 KiB']);
       await page.click('#table th[data-key="size"] button');
       assert.deepEqual(await sizes(), ['97.7 KiB', '293 KiB', '586 KiB']);
-      assert.equal(await page.locator('#table th[data-key="size"]').getAttribute('aria-sort'), 'ascending');
+      assert.equal(await page.getAttribute('#table th[data-key="size"]', 'aria-sort'), 'ascending');
 
       // The diff view: growth since the older snapshot.
       await page.click('[data-tab="diff"]');
-      const firstDiff = await page.locator('#diff-table tbody tr').first().locator('td').allTextContents();
+      const firstDiff = await page.allTextContents('#diff-table tbody tr:first-child td');
       assert.deepEqual(firstDiff.slice(0, 4), ['/srv/app/cache.ts:20', 'remember', '+391 KiB', '+2,000']);
-      await page.locator('#diff-flame .frame', { hasText: 'remember cache.ts:20' }).click();
-      assert.equal(await page.locator('#diff-details [data-field="growth"]').textContent(), '391 KiB (80.0% of 488 KiB)');
+      await page.click('#diff-flame .frame', 'remember cache.ts:20');
+      assert.equal(await page.textContent('#diff-details [data-field="growth"]'), '391 KiB (80.0% of 488 KiB)');
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();
@@ -189,15 +187,14 @@ test('HTML: <script> in file and function names is shown as text and never runs'
     assert.doesNotMatch(html, /<script>window\.__pwned|<img src=x/, 'names never appear as markup');
     const { browser, page, problems } = await openPage(out);
     try {
-      const hostile = page.locator('#flame .frame', { hasText: '<img src=x onerror=' });
-      assert.equal(await hostile.count(), 1);
-      await hostile.click();
-      assert.equal(await page.locator('#details [data-field="Function"]').textContent(), '<img src=x onerror="window.__pwned = 2">');
-      assert.equal(await page.locator('#details [data-field="Location"]').textContent(), '/srv/<script>window.__pwned = 1</script>.js:40');
+      assert.equal(await page.count('#flame .frame', '<img src=x onerror='), 1);
+      await page.click('#flame .frame', '<img src=x onerror=');
+      assert.equal(await page.textContent('#details [data-field="Function"]'), '<img src=x onerror="window.__pwned = 2">');
+      assert.equal(await page.textContent('#details [data-field="Location"]'), '/srv/<script>window.__pwned = 1</script>.js:40');
       await page.click('[data-tab="table"]');
-      assert.ok((await page.locator('#table').textContent())!.includes('/srv/<script>window.__pwned = 1</script>.js:40'));
-      assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
-      assert.equal(await page.locator('img').count(), 0);
+      assert.ok((await page.textContent('#table')).includes('/srv/<script>window.__pwned = 1</script>.js:40'));
+      assert.equal(await page.evaluate('window.__pwned'), undefined);
+      assert.equal(await page.count('img'), 0);
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();

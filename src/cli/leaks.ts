@@ -4,16 +4,18 @@
  * leak is found, so the command can gate a CI job.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatLeakReport, runLeakScenario } from '../leaks/index.js';
+import type { SnapshotMode } from '../model/index.js';
 import { CommandError, UsageError } from './errors.js';
 import { integerIn, oneOf } from './options.js';
+import { progressFor } from './progress.js';
 
 interface LeaksOptions {
   iterations?: number;
   warmup?: number;
-  mode?: 'exact' | 'sampling';
+  mode?: SnapshotMode;
   json?: boolean;
 }
 
@@ -35,14 +37,20 @@ export function registerLeaks(program: Command): void {
       if (!existsSync(path)) throw new UsageError(`no such scenario module: ${scenario}`);
       const { iterations, warmup, mode } = options;
       let report;
+      // On a terminal, a line says which step runs: a scenario can take seconds per iteration.
+      const progress = progressFor(basename(scenario), 0);
+      const STAGES = { 'warm-up': 'warm-up', iteration: 'iteration', explain: 'reading the heap for the findings' } as const;
       try {
         report = await runLeakScenario(path, {
           ...(iterations !== undefined && { iterations }),
           ...(warmup !== undefined && { warmup }),
           ...(mode !== undefined && { mode }),
+          onProgress: (stage, step, of) => progress.stage(stage === 'explain' ? STAGES.explain : `${STAGES[stage]} ${step} of ${of}`),
         });
       } catch (err) {
         throw new CommandError((err as Error).message);
+      } finally {
+        progress.done();
       }
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatLeakReport(report)}\n`);
       if (report.findings.length > 0) process.exitCode = 1;

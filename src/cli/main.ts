@@ -11,6 +11,7 @@ import { registerRun } from './run.js';
 import { registerHeap } from './heap.js';
 import { registerReport } from './report.js';
 import { registerLeaks } from './leaks.js';
+import { registerAttach } from './attach.js';
 
 function program(): Command {
   const root = new Command('tracemalloc')
@@ -28,6 +29,7 @@ function program(): Command {
   registerHeap(root);
   registerReport(root);
   registerLeaks(root);
+  registerAttach(root);
   root.addHelpText(
     'after',
     '\nExamples:\n  tracemalloc run --out prof -- app.js\n  tracemalloc top prof/tracemalloc-1234-exit.snap\n  tracemalloc report prof/tracemalloc-1234-exit.snap --html report.html\n',

@@ -6,25 +6,24 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import type { Snapshot } from '../model/index.js';
-import { renderHtml } from '../report/html.js';
-import { toPprof } from '../report/pprof.js';
+import type { ReportInput } from '../report/reporter.js';
+import { REPORTERS } from '../report/reporters.js';
 import { snapshotInfo, statisticAsSite, tracesAsSites } from '../report/sites.js';
-import { toSpeedscope } from '../report/speedscope.js';
 import { CommandError, UsageError } from './errors.js';
 import { collect } from './options.js';
-import { compareSnapshots, filtersFrom, loadSnapshot } from './snapshots.js';
+import { compareSnapshots, filtersFrom, loadSnapshots } from './snapshots.js';
 
 interface ReportOptions {
   compare?: string;
-  html?: string;
-  pprof?: string;
-  speedscope?: string;
   include?: string[];
   exclude?: string[];
   allFrames?: boolean;
+  /** The output file of each chosen format, by format name (commander's camelCase of `--FORMAT`). */
+  [format: string]: string | string[] | boolean | undefined;
+  thread?: string[];
 }
 
-function write(path: string, data: string | Buffer): void {
+function write(path: string, data: string | Uint8Array): void {
   try {
     writeFileSync(path, data);
   } catch (err) {
@@ -33,9 +32,14 @@ function write(path: string, data: string | Buffer): void {
   process.stderr.write(`tracemalloc: wrote ${path}\n`);
 }
 
-/** Register `report` on the program. */
+/** "a, b or c" */
+function either(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items.at(-1)}` : items.join('');
+}
+
+/** Register `report` on the program: one `--FORMAT FILE` option per reporter. */
 export function registerReport(program: Command): void {
-  program
+  const command = program
     .command('report')
     .summary('write an HTML report, a pprof profile or a speedscope file')
     .description(
@@ -43,45 +47,48 @@ export function registerReport(program: Command): void {
         'table of sites, and with --compare the growth since an older snapshot); --pprof a gzip\'d pprof profile for\n' +
         'go tool pprof, Pyroscope or Parca; --speedscope a file for speedscope. At least one output is needed.',
     )
-    .argument('<snapshot>', "a .snap file written by 'tracemalloc run' or Snapshot.dump()")
-    .option('--compare <old>', 'an older snapshot: adds the diff view to the HTML report')
-    .option('--html <file>', 'write a self-contained HTML report')
-    .option('--pprof <file>', "write a gzip'd pprof profile (sample types objects/count and space/bytes)")
-    .option('--speedscope <file>', 'write a speedscope JSON file (weights are bytes)')
+    .argument('<snapshot...>', "a .snap file written by 'tracemalloc run' or Snapshot.dump(), several, or a folder (merged, as in top)")
+    .option('--compare <old>', 'an older snapshot (or folder): adds the diff view to the HTML report');
+  for (const reporter of REPORTERS) command.option(`--${reporter.format} <file>`, reporter.description);
+  command
     .option('--include <glob>', 'keep only allocations in matching files (repeatable)', collect)
     .option('--exclude <glob>', 'drop allocations in matching files (repeatable)', collect)
     .option('--all-frames', 'match --include/--exclude against every frame')
+    .option('--thread <id>', "merged views: only this thread: 'main', a thread id, '<pid>:<id>' or a worker's script name (repeatable)", collect)
     .addHelpText(
       'after',
       '\nExamples:\n  tracemalloc report app.snap --html report.html\n  tracemalloc report after.snap --compare before.snap --html diff.html\n  tracemalloc report app.snap --pprof heap.pb.gz && go tool pprof -top heap.pb.gz\n',
     )
-    .action((path: string, options: ReportOptions) => {
-      if (!options.html && !options.pprof && !options.speedscope) {
-        throw new UsageError('no output chosen; add --html FILE, --pprof FILE or --speedscope FILE');
+    .action((paths: string[], options: ReportOptions) => {
+      const path = paths.length === 1 ? paths[0] : 'merged snapshots';
+      const chosen = REPORTERS.flatMap((reporter) => {
+        const file = options[reporter.format];
+        return typeof file === 'string' ? [{ reporter, file }] : [];
+      });
+      if (chosen.length === 0) {
+        throw new UsageError(`no output chosen; add ${either(REPORTERS.map((r) => `--${r.format} FILE`))}`);
       }
-      if (options.compare && !options.html) {
-        throw new UsageError("--compare only changes the HTML report; add --html FILE (pprof diffs: go tool pprof -diff_base OLD NEW)");
+      if (options.compare && !chosen.some((c) => c.reporter.showsDiff)) {
+        const diffing = REPORTERS.filter((r) => r.showsDiff).map((r) => `--${r.format} FILE`);
+        throw new UsageError(`--compare only changes the HTML report; add ${either(diffing)} (pprof diffs: go tool pprof -diff_base OLD NEW)`);
       }
       const filters = filtersFrom(options.include, options.exclude, options.allFrames);
       const filter = (s: Snapshot) => (filters.length > 0 ? s.filterTraces(filters) : s);
-      const snapshot = filter(loadSnapshot(path));
-      const old = options.compare ? filter(loadSnapshot(options.compare)) : null;
-      const info = snapshotInfo(snapshot);
-      const sites = tracesAsSites(snapshot);
-      if (options.html) {
-        const diff = old
-          ? { old: snapshotInfo(old), growth: compareSnapshots(snapshot, old, 'traceback').map(statisticAsSite), lines: compareSnapshots(snapshot, old, 'lineno').map(statisticAsSite) }
-          : null;
-        const html = renderHtml({
-          title: basename(path),
-          info,
-          sites,
-          lines: snapshot.statistics('lineno').map(statisticAsSite),
-          diff,
-        });
-        write(options.html, html);
-      }
-      if (options.pprof) write(options.pprof, toPprof(sites, info));
-      if (options.speedscope) write(options.speedscope, `${JSON.stringify(toSpeedscope(sites, info, basename(path)))}\n`);
+      const snapshot = filter(loadSnapshots(paths, options.thread).snapshot);
+      const old = options.compare ? filter(loadSnapshots([options.compare], options.thread).snapshot) : null;
+      const input: ReportInput = {
+        title: basename(path),
+        info: snapshotInfo(snapshot),
+        sites: tracesAsSites(snapshot),
+        lines: snapshot.statistics('lineno').map(statisticAsSite),
+        diff: old
+          ? {
+              old: snapshotInfo(old),
+              growth: compareSnapshots(snapshot, old, 'traceback').map(statisticAsSite),
+              lines: compareSnapshots(snapshot, old, 'lineno').map(statisticAsSite),
+            }
+          : null,
+      };
+      for (const { reporter, file } of chosen) write(file, reporter.render(input));
     });
 }

@@ -2,18 +2,22 @@
  * `tracemalloc run`: run a Node program traced from its first line and write
  * snapshots into a folder; the program's exit code is passed through.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { CommandError, UsageError } from './errors.js';
 import { integerIn, oneOf, seconds } from './options.js';
 import { launchFor } from './target.js';
 import { styleFor } from './style.js';
+import { MAX_TRACEBACK_FRAMES } from '../model/index.js';
+import type { TraceMode } from '../tracer/tracer.js';
+import { ENDING_DEADLINE_MS, ENDING_SIGNALS, STATUS_FD_ENV } from '../agent/signals.js';
 
 interface RunOptions {
-  mode: 'exact' | 'sampling';
+  mode: TraceMode;
   frames: number;
   interval?: number;
   out: string;
@@ -21,6 +25,7 @@ interface RunOptions {
   signal: string;
   lines?: boolean;
   lineSampleEvery?: number;
+  follow: boolean;
 }
 
 // Signals with another meaning to Node or to the shell, which cannot ask for a snapshot.
@@ -36,7 +41,7 @@ function signalName(value: string): string {
   return name;
 }
 
-const PRELOAD = new URL('./child.js', import.meta.url).href;
+const PRELOAD = new URL('../agent/run-preload.js', import.meta.url).href;
 
 /** Register `run` on the program. */
 export function registerRun(program: Command): void {
@@ -47,17 +52,19 @@ export function registerRun(program: Command): void {
       'Run a Node program (a .js, .mjs, .cjs or .ts file, or a full "node ...args" command line) with tracing from its\n' +
         'first line. Snapshots go to --out as tracemalloc-<pid>-exit.snap when the program ends (also on Ctrl-C/SIGTERM\n' +
         'when the program does not handle them), tracemalloc-<pid>-NNN-signal.snap on --signal, and -NNN-timer.snap with\n' +
-        '--every. The exit code is the program\'s own. Worker threads are not traced; processes started with\n' +
-        'child_process.fork() are, each into its own files.',
+        '--every. The exit code is the program\'s own. Worker threads are traced too (unless --no-follow), each into\n' +
+        'tracemalloc-<pid>-t<threadId>-<script>-*.snap; processes started with child_process.fork() are, each into\n' +
+        'its own files. tracemalloc top <folder> shows them merged.',
     )
     .argument('<program...>', "the script and its arguments, or 'node ...args', after '--'")
     .addOption(new Option('--mode <mode>', 'exact: every live object (slow); sampling: estimates with error bounds (cheap)').argParser(oneOf(['exact', 'sampling'] as const)).default('sampling'))
-    .addOption(new Option('--frames <n>', 'frames kept per traceback (1-128)').argParser(integerIn(1, 128)).default(16))
+    .addOption(new Option('--frames <n>', `frames kept per traceback (1-${MAX_TRACEBACK_FRAMES})`).argParser(integerIn(1, MAX_TRACEBACK_FRAMES)).default(16))
     .addOption(new Option('--interval <bytes>', 'sampling mode: mean bytes between samples').argParser(integerIn(1, 2 ** 30)))
     .addOption(new Option('--lines', "line mode: the allocating line of the program's own code (instrumented as it loads; see docs/lines.md)"))
     .addOption(new Option('--line-sample-every <n>', 'line mode: mean allocations between two samples').argParser(integerIn(1, 2 ** 30)))
     .addOption(new Option('--out <dir>', 'folder for snapshots (created if missing)').default('.'))
     .addOption(new Option('--every <seconds>', 'also write a snapshot every N seconds').argParser(seconds))
+    .addOption(new Option('--no-follow', 'trace the main thread only, not worker threads'))
     .addOption(new Option('--signal <name>', "signal that writes a snapshot, or 'none'").argParser(signalName).default('SIGUSR2'))
     .passThroughOptions()
     .addHelpText('after', '\nExamples:\n  tracemalloc run -- app.js --port 8080\n  tracemalloc run --mode exact --frames 32 --out prof -- node --max-old-space-size=512 server.mjs\n  tracemalloc run --every 60 -- dist/main.js      # then: kill -USR2 <pid> for one more\n')
@@ -97,6 +104,7 @@ async function run(words: string[], options: RunOptions): Promise<number> {
     TRACEMALLOC_RUN_DIR: out,
     TRACEMALLOC_RUN_SIGNAL: options.signal,
     TRACEMALLOC_RUN_EVERY: options.every ? String(options.every) : '',
+    TRACEMALLOC_RUN_FOLLOW: options.follow ? '1' : '0',
   };
   if (options.interval !== undefined) env.NODE_TRACEMALLOC_INTERVAL = String(options.interval);
   else delete env.NODE_TRACEMALLOC_INTERVAL;
@@ -105,21 +113,14 @@ async function run(words: string[], options: RunOptions): Promise<number> {
   if (options.lineSampleEvery !== undefined) env.NODE_TRACEMALLOC_LINES_EVERY = String(options.lineSampleEvery);
   else delete env.NODE_TRACEMALLOC_LINES_EVERY;
 
-  const child = spawn(launch.command, launch.args, { stdio: 'inherit', env });
+  // Descriptor 3: the channel through which the traced process says what became
+  // of a signal, and sees this process die (src/agent/signals.ts).
+  env[STATUS_FD_ENV] = '3';
+  // Exact mode: V8's tracker from launch has no 50 ms heap walk to stall the program (capture/tracking.ts).
+  const args = options.mode === 'exact' ? ['--track-heap-objects', ...launch.args] : launch.args;
+  const child = spawn(launch.command, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
   const style = styleFor(process.stderr);
-  // The terminal sends Ctrl-C to the whole process group, the child included:
-  // the parent only waits. Signals aimed at the parent's pid are forwarded.
-  const forward = (name: NodeJS.Signals) => () => {
-    if (child.pid !== undefined && child.exitCode === null) child.kill(name);
-  };
-  const handlers: Array<[NodeJS.Signals, () => void]> = [
-    ['SIGINT', () => {}],
-    ['SIGTERM', forward('SIGTERM')],
-    ['SIGHUP', forward('SIGHUP')],
-  ];
-  if (options.signal && !handlers.some(([n]) => n === options.signal)) handlers.push([options.signal as NodeJS.Signals, forward(options.signal as NodeJS.Signals)]);
-  for (const [name, handler] of handlers) process.on(name, handler);
-
+  const guard = new EndingGuard(child, options.signal);
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done, fail) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       fail(
@@ -129,28 +130,144 @@ async function run(words: string[], options: RunOptions): Promise<number> {
       );
     });
     child.once('spawn', () => {
-      if (process.stderr.isTTY) {
-        const hint = options.signal ? `; kill -${options.signal.slice(3)} ${child.pid} writes a snapshot` : '';
-        process.stderr.write(style.dim(`tracemalloc: tracing pid ${child.pid} (${options.mode} mode, ${options.frames} frames)${hint}\n`));
-      }
+      // Always: whatever launched this command (npx, a shell script), a signal to the child reaches the program.
+      const hint = options.signal ? `; kill -${options.signal.slice(3)} ${child.pid} writes a snapshot` : '';
+      process.stderr.write(style.dim(`tracemalloc: tracing pid ${child.pid} (${options.mode} mode${options.lines ? ', lines' : ''}, ${options.frames} frames)${hint}\n`));
     });
     child.once('exit', (code, signal) => done({ code, signal }));
-  }).finally(() => {
-    for (const [name, handler] of handlers) process.off(name, handler);
-  });
+  }).finally(() => guard.close());
 
+  if (guard.killed) {
+    removeTemporaryFiles(out, child.pid);
+    process.stderr.write(`tracemalloc: the program did not end within ${ENDING_DEADLINE_MS / 1000} s of ${guard.killed}; killed it\n`);
+  }
   const written = [...snapshotFiles(out)].filter((f) => !before.has(f)).sort();
   const shown = (f: string) => relative(process.cwd(), join(out, f)) || f;
   if (written.length === 0) {
-    process.stderr.write(`tracemalloc: no snapshot was written; the program may have been killed before it could write one\n`);
+    // After an ending signal the program (or the kill line above) has said why already.
+    if (!guard.signalled) process.stderr.write(`tracemalloc: no snapshot was written; the program may have been killed before it could write one\n`);
   } else {
     const exit = written.find((f) => f.endsWith('-exit.snap')) ?? written[written.length - 1];
+    // Several processes or threads: the folder shows them merged.
+    const writers = new Set(written.map((f) => /^tracemalloc-(\d+(?:-t\d+)?)/.exec(f)?.[1]));
+    const see = writers.size > 1 ? relative(process.cwd(), out) || '.' : shown(exit);
     process.stderr.write(`tracemalloc: wrote ${written.map(shown).join(', ')}\n`);
-    process.stderr.write(style.dim(`tracemalloc: see them with: tracemalloc top ${shown(exit)}\n`));
+    process.stderr.write(style.dim(`tracemalloc: see them with: tracemalloc top ${see}\n`));
   }
-  if (result.signal) {
-    process.stderr.write(`tracemalloc: the program was killed by ${result.signal}\n`);
-    return 128 + (constants.signals[result.signal] ?? 0);
+  const signal = guard.killed ?? result.signal;
+  if (signal) {
+    process.stderr.write(`tracemalloc: the program was killed by ${signal}\n`);
+    return 128 + (constants.signals[signal] ?? 0);
   }
   return result.code ?? 1;
+}
+
+// How long a signal to this process waits for the program to say it got the same
+// signal from the terminal (sent to the whole process group) before forwarding it.
+const GROUP_SIGNAL_WAIT_MS = 150;
+
+/**
+ * Signals to `run` itself. The snapshot signal is forwarded. An ending signal
+ * (SIGINT, SIGTERM, SIGHUP) is forwarded unless the program reports it got
+ * it already (a terminal signals the whole group); then, unless the program
+ * reports it handles that signal itself, the program is killed if it has not
+ * ended within {@link ENDING_DEADLINE_MS}: its JavaScript may be too busy to
+ * end at all (V8 in a long heap walk, a long synchronous loop).
+ */
+class EndingGuard {
+  /** The ending signal after which the program had to be killed, if it had to be. */
+  killed: NodeJS.Signals | null = null;
+  /** An ending signal reached this process. */
+  signalled = false;
+  private readonly reported = new Map<string, number>();
+  private readonly handled = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private deadline: NodeJS.Timeout | null = null;
+  private readonly listeners: Array<[NodeJS.Signals, () => void]> = [];
+  private pending = '';
+
+  constructor(
+    private readonly child: ChildProcess,
+    snapshotSignal: string,
+  ) {
+    const channel = child.stdio[3] as Readable | null;
+    channel?.setEncoding('utf8').on('data', (text: string) => this.read(text));
+    channel?.on('error', () => {});
+    for (const name of ENDING_SIGNALS) {
+      if (name !== snapshotSignal) this.listen(name, () => this.ending(name));
+    }
+    if (snapshotSignal) this.listen(snapshotSignal as NodeJS.Signals, () => this.forward(snapshotSignal as NodeJS.Signals));
+  }
+
+  private listen(name: NodeJS.Signals, handler: () => void): void {
+    this.listeners.push([name, handler]);
+    process.on(name, handler);
+  }
+
+  private alive(): boolean {
+    return this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private forward(name: NodeJS.Signals): void {
+    if (this.alive()) this.child.kill(name);
+  }
+
+  /** Lines from the program: `handled SIGTERM` or `ending SIGTERM`. */
+  private read(text: string): void {
+    this.pending += text;
+    let at: number;
+    while ((at = this.pending.indexOf('\n')) !== -1) {
+      const [what, name] = this.pending.slice(0, at).split(' ');
+      this.pending = this.pending.slice(at + 1);
+      this.reported.set(name, (this.reported.get(name) ?? 0) + 1);
+      if (what === 'handled') this.handled.add(name);
+      if (what === 'handled' && this.deadline) {
+        // The program ends itself, as it would untraced.
+        clearTimeout(this.deadline);
+        this.deadline = null;
+      }
+    }
+  }
+
+  private ending(name: NodeJS.Signals): void {
+    this.signalled = true;
+    const seen = this.reported.get(name) ?? 0;
+    this.later(GROUP_SIGNAL_WAIT_MS, () => {
+      if ((this.reported.get(name) ?? 0) === seen) this.forward(name);
+    });
+    if (this.deadline || this.handled.has(name)) return;
+    this.deadline = this.later(ENDING_DEADLINE_MS, () => {
+      this.deadline = null;
+      if (this.handled.has(name) || !this.alive()) return;
+      this.killed = name;
+      this.child.kill('SIGKILL');
+    });
+  }
+
+  private later(ms: number, run: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const [name, handler] of this.listeners) process.off(name, handler);
+    (this.child.stdio[3] as Readable | null)?.destroy();
+  }
+}
+
+/** A dump the kill interrupted leaves its temporary file (model/dump.ts names them). */
+function removeTemporaryFiles(dir: string, pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    for (const f of readdirSync(dir)) {
+      if (f.startsWith(`.tracemalloc-${pid}-`) && f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
+    }
+  } catch {
+    // nothing to clean
+  }
 }

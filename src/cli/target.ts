@@ -2,11 +2,13 @@
  * Turns what follows `--` in `tracemalloc run` into a Node command line with
  * the tracing preload inserted before the program's first line.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from './errors.js';
+import { nodeStripsTypes } from '../agent/ts-imports.js';
 
 /** The process to spawn. */
 export interface Launch {
@@ -24,10 +26,14 @@ const VALUE_OPTIONS = new Set([
   '--input-type', '--env-file', '--stack-size', '--max-old-space-size', '--title', '--eval', '-e', '--print', '-p',
 ]);
 
-/** True when this Node strips TypeScript types by default (22.18+, 23.6+). */
-export function nodeStripsTypes(version = process.versions.node): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
+/**
+ * The version of the Node that `command` starts: `node` on the PATH need not
+ * be the Node running tracemalloc. Null when it does not answer.
+ */
+function versionOf(command: string): string | null {
+  if (command === process.execPath) return process.versions.node;
+  const run = spawnSync(command, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return /^v(\d+\.\d+\.\d+)/.exec(run.stdout ?? '')?.[1] ?? null;
 }
 
 function isNodeCommand(word: string): boolean {
@@ -78,8 +84,11 @@ export function launchFor(words: readonly string[], preload: string, cwd = proce
   } else {
     const ext = extname(first);
     const path = resolve(cwd, first);
-    if (!existsSync(path) || !statSync(path).isFile()) {
-      throw new UsageError(`'${first}' is neither a script file nor 'node'; run a .js, .mjs, .cjs or .ts file, or 'node ...args'`);
+    if (!existsSync(path)) {
+      throw new UsageError(`no such file: ${first}; run a .js, .mjs, .cjs or .ts file, or 'node ...args'`);
+    }
+    if (!statSync(path).isFile()) {
+      throw new UsageError(`'${first}' is not a file; run a .js, .mjs, .cjs or .ts file, or 'node ...args'`);
     }
     if (!JS_EXTENSIONS.has(ext) && !TS_EXTENSIONS.has(ext) && ext !== '') {
       throw new UsageError(`cannot run '${first}': expected a .js, .mjs, .cjs or .ts file, or 'node ...args'`);
@@ -88,12 +97,15 @@ export function launchFor(words: readonly string[], preload: string, cwd = proce
     nodeArgs = [...words];
   }
   const script = scriptOf(nodeArgs);
+  // Node would print a whole stack trace for it, after the preload started tracing.
+  if (script && !existsSync(resolve(cwd, script))) throw new UsageError(`no such file: ${script}`);
   const loaders: string[] = [];
-  if (script && TS_EXTENSIONS.has(extname(script)) && !nodeStripsTypes()) {
+  const version = script && TS_EXTENSIONS.has(extname(script)) ? (versionOf(command) ?? process.versions.node) : null;
+  if (version && !nodeStripsTypes(version)) {
     const tsx = findTsx(cwd);
     if (!tsx) {
       throw new UsageError(
-        `Node ${process.version} cannot run TypeScript directly; install tsx (npm i -D tsx), use Node 22.18 or later, or compile '${script}' and run the .js`,
+        `Node v${version} cannot run TypeScript directly; install tsx (npm i -D tsx), use Node 22.18 or later, or compile '${script}' and run the .js`,
       );
     }
     loaders.push('--import', pathToFileURL(tsx).href);

@@ -5,22 +5,51 @@
  * table of sites and, given an older snapshot, the growth since then.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { formatSize } from '../model/index.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { buildFlameTree } from './flame.js';
-import { CLIENT_SCRIPT } from './html-client.js';
-import type { Site, SnapshotInfo } from './sites.js';
+import type { ReportInput, Reporter } from './reporter.js';
+import type { SnapshotInfo } from './sites.js';
 
-/** What the HTML report shows. */
-export interface HtmlInput {
-  title: string;
-  info: SnapshotInfo;
-  /** Every trace of the snapshot (frames oldest first). */
-  sites: Site[];
-  /** Statistics by line, for the table. */
-  lines: Site[];
-  /** With an older snapshot: diffs by traceback (flame graph of growth) and by line (table). */
-  diff: { old: SnapshotInfo; growth: Site[]; lines: Site[] } | null;
+/** The browser script, next to this module in the source tree and in dist/ (the build copies it). */
+const CLIENT_ASSET = new URL('./assets/report.js', import.meta.url);
+
+/** `import { a, b } from './x.js';` with a relative specifier, on a line of its own. */
+const RELATIVE_IMPORT = /^import \{[^}]*\} from '(\.{1,2}\/[^']+)';$/gm;
+
+let clientText: string | undefined;
+
+function readAsset(url: URL): string {
+  try {
+    return readFileSync(url, 'utf8');
+  } catch (err) {
+    // A dist/ built by plain tsc lacks the asset: say how to get it.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the HTML report's script ${fileURLToPath(url)} is missing; 'npm run build' copies src/report/assets into dist`);
+    throw err;
+  }
+}
+
+/**
+ * The page's script: the asset with each relative import replaced by the
+ * module it names (an inline script cannot fetch one). Only leaf modules can
+ * be inlined this way, so one that imports anything is refused. Read once.
+ */
+export function clientScript(): string {
+  if (clientText !== undefined) return clientText;
+  const text = readAsset(CLIENT_ASSET).replace(RELATIVE_IMPORT, (_, specifier: string) => {
+    const url = new URL(specifier, CLIENT_ASSET);
+    const source = readAsset(url).replace(/^\/\/# sourceMappingURL=.*$/m, '');
+    if (/^\s*import\b|^\s*export\b[^;]*\bfrom\b/m.test(source)) {
+      throw new Error(`${fileURLToPath(url)} imports other modules: the HTML report can only inline a module that imports nothing`);
+    }
+    return source;
+  });
+  if (/^\s*import\b/m.test(text)) throw new Error(`${fileURLToPath(CLIENT_ASSET)}: only relative named imports on a line of their own can be inlined`);
+  if (/<\/script/i.test(text)) throw new Error(`${fileURLToPath(CLIENT_ASSET)}: '</script' would end the page's script early`);
+  clientText = text;
+  return text;
 }
 
 const STYLE = `
@@ -60,8 +89,17 @@ function describe(info: SnapshotInfo): string {
   return parts.join(', ');
 }
 
+/** The HTML reporter: flame graphs and tables, and the growth view when given an older snapshot. */
+export const html: Reporter = {
+  format: 'html',
+  extension: '.html',
+  description: 'write a self-contained HTML report',
+  showsDiff: true,
+  render: renderHtml,
+};
+
 /** The report page. Every string from the snapshot is escaped or travels as escaped JSON. */
-export function renderHtml(input: HtmlInput): string {
+export function renderHtml(input: ReportInput): string {
   const flame = buildFlameTree(input.sites);
   const data = {
     title: input.title,
@@ -72,7 +110,8 @@ export function renderHtml(input: HtmlInput): string {
       ? { old: input.diff.old, flame: buildFlameTree(input.diff.growth, (s) => s.sizeDiff ?? 0), lines: input.diff.lines }
       : null,
   };
-  const scriptHash = createHash('sha256').update(CLIENT_SCRIPT).digest('base64');
+  const script = clientScript();
+  const scriptHash = createHash('sha256').update(script).digest('base64');
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; img-src data:`;
   // Line mode mixes allocating lines with V8's function starts; say which is which.
   const lineNote = input.sites.some((site) => site.frames.some((f) => f.atLine))
@@ -117,7 +156,7 @@ ${diffTab}
 </section>
 ${diffPanel}
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
-<script>${CLIENT_SCRIPT}</script>
+<script type="module">${script}</script>
 </body>
 </html>
 `;

@@ -1,14 +1,33 @@
 /**
  * pprof export: the gzip'd profile.proto that `go tool pprof`, Pyroscope and
  * Parca read. Sample types are [objects/count, space/bytes], as in Go heap
- * profiles, so `-sample_index=space` (the default here) shows live bytes.
+ * profiles, so `-sample_index=space` (the default here) shows live bytes,
+ * then off_heap_space/bytes: the part of space outside the V8 heap
+ * (Buffer and ArrayBuffer backing stores).
  */
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import type { Reporter } from './reporter.js';
 import type { Site, SiteFrame, SnapshotInfo } from './sites.js';
 
+/** The pprof reporter: live memory by traceback; diffs are pprof's own (`-diff_base`). */
+export const pprof: Reporter = {
+  format: 'pprof',
+  extension: '.pb.gz',
+  description: "write a gzip'd pprof profile (sample types objects/count, space/bytes and off_heap_space/bytes)",
+  showsDiff: false,
+  render: (input) => toPprof(input.sites, input.info),
+};
+
+/**
+ * Names of the count and size sample types: `objects`/`space` in files, or
+ * Go's live heap names `inuse_objects`/`inuse_space`, which continuous
+ * profilers (Pyroscope, Parca) recognise on a scraped `/debug/pprof/heap`.
+ */
+export type PprofSampleNames = 'plain' | 'inuse';
+
 /** Encode sites (frames oldest first) as a gzip'd pprof profile. */
-export function toPprof(sites: readonly Site[], info: SnapshotInfo): Buffer {
+export function toPprof(sites: readonly Site[], info: SnapshotInfo, names: PprofSampleNames = 'plain'): Buffer {
   const strings = new StringTable();
   const functions = new Map<string, PprofFunction>();
   const locations = new Map<string, Location>();
@@ -44,12 +63,17 @@ export function toPprof(sites: readonly Site[], info: SnapshotInfo): Buffer {
   const samples = sites
     .filter((site) => site.size > 0 || site.count > 0)
     // pprof lists the leaf (most recent frame) first.
-    .map((site) => new Sample({ locationId: [...site.frames].reverse().map(locationId), value: [site.count, site.size] }));
+    .map((site) => new Sample({ locationId: [...site.frames].reverse().map(locationId), value: [site.count, site.size, site.offHeapSize ?? 0] }));
 
-  const space = strings.dedup('space');
+  const prefix = names === 'inuse' ? 'inuse_' : '';
+  const space = strings.dedup(`${prefix}space`);
   const bytes = strings.dedup('bytes');
   const profile = new Profile({
-    sampleType: [new ValueType({ type: strings.dedup('objects'), unit: strings.dedup('count') }), new ValueType({ type: space, unit: bytes })],
+    sampleType: [
+      new ValueType({ type: strings.dedup(`${prefix}objects`), unit: strings.dedup('count') }),
+      new ValueType({ type: space, unit: bytes }),
+      new ValueType({ type: strings.dedup('off_heap_space'), unit: bytes }),
+    ],
     sample: samples,
     location: [...locations.values()],
     function: [...functions.values()],

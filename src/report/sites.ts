@@ -3,7 +3,7 @@
  * report (text, JSON, HTML, pprof, speedscope), so that renderers never
  * depend on the model's classes.
  */
-import { estimateInterval, type Frame, type Snapshot, type Statistic, type StatisticDiff, type Traceback } from '../model/index.js';
+import { estimateInterval, type Frame, type ProcessMemory, type Snapshot, type Statistic, type StatisticDiff, type Traceback } from '../model/index.js';
 
 /**
  * One stack frame. `line` is where V8 says the function starts (see
@@ -37,6 +37,10 @@ export interface Site {
   countDiff?: number;
   /** Present in sampling mode. */
   estimate?: SiteEstimate;
+  /** Bytes of `size` outside the V8 heap (ArrayBuffer backing stores); present when not 0. */
+  offHeapSize?: number;
+  /** Present in diffs with off-heap bytes: change of `offHeapSize`. */
+  offHeapSizeDiff?: number;
 }
 
 /** What a report says about where a snapshot came from. */
@@ -45,8 +49,14 @@ export interface SnapshotInfo {
   samplingInterval?: number;
   timestamp?: number;
   pid?: number;
+  /** A worker thread's id (absent on the main thread and in merged views). */
+  threadId?: number;
+  /** What that worker runs: its script's basename. */
+  threadName?: string;
   nodeVersion?: string;
   tracebackLimit: number;
+  /** Where the process's memory was at the snapshot, when it was recorded. */
+  processMemory?: ProcessMemory;
 }
 
 function frameOf(frame: Frame): SiteFrame {
@@ -89,7 +99,9 @@ export function statisticAsSite(stat: Statistic | StatisticDiff): Site {
     if (stat.estimate) site.estimate = { sizeLow: stat.estimate.sizeDiffLow, sizeHigh: stat.estimate.sizeDiffHigh, samples: stat.estimate.samples };
     site.sizeDiff = stat.sizeDiff;
     site.countDiff = stat.countDiff;
+    if (stat.offHeapSizeDiff !== 0) site.offHeapSizeDiff = stat.offHeapSizeDiff;
   }
+  if (stat.offHeapSize > 0) site.offHeapSize = stat.offHeapSize;
   return site;
 }
 
@@ -101,7 +113,10 @@ export function snapshotInfo(snapshot: Snapshot): SnapshotInfo {
     samplingInterval: meta.samplingInterval,
     timestamp: meta.timestamp,
     pid: meta.pid,
+    threadId: meta.threadId,
+    threadName: meta.threadName,
     nodeVersion: meta.nodeVersion,
     tracebackLimit: snapshot.tracebackLimit,
+    processMemory: meta.processMemory,
   };
 }

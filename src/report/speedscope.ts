@@ -3,6 +3,7 @@
  * one "sampled" profile whose samples are tracebacks and whose weights are
  * live bytes, so speedscope's flame and sandwich views show memory.
  */
+import type { Reporter } from './reporter.js';
 import type { Site, SnapshotInfo } from './sites.js';
 
 interface SpeedscopeFrame {
@@ -12,8 +13,17 @@ interface SpeedscopeFrame {
   col?: number;
 }
 
+/** The speedscope reporter: live memory by traceback, one JSON document. */
+export const speedscope: Reporter = {
+  format: 'speedscope',
+  extension: '.speedscope.json',
+  description: 'write a speedscope JSON file (weights are bytes)',
+  showsDiff: false,
+  render: (input) => `${JSON.stringify(toSpeedscope(input.sites, input.info, input.title))}\n`,
+};
+
 /** The speedscope JSON document for sites (frames oldest first). */
-export function toSpeedscope(sites: readonly Site[], info: SnapshotInfo, name: string): object {
+function toSpeedscope(sites: readonly Site[], info: SnapshotInfo, name: string): object {
   const frames: SpeedscopeFrame[] = [];
   const index = new Map<string, number>();
   const samples: number[][] = [];
