@@ -4,6 +4,9 @@
  * fresh child process, interleaved and repeated; prints median ratios.
  *
  *   npm run bench:overhead [-- --reps 5 --quick]
+ *
+ * `sampling-64-heaponly` is the default interval without the off-heap
+ * sampler (`start({ offHeap: false })`): the difference prices it.
  */
 import { fileURLToPath } from 'node:url';
 import { runChildren } from './children.js';
@@ -31,7 +34,9 @@ async function child(config: string, workload: Workload): Promise<void> {
   await runWorkload(workload);
   let raw: Session | null = null;
   if (config.startsWith('sampling-')) {
-    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(config.slice(9)) * 1024 });
+    // `-heaponly`: without the off-heap sampler (start({ offHeap: false })), to price it in the same run.
+    const [kib, variant] = config.slice(9).split('-');
+    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(kib) * 1024, offHeap: variant !== 'heaponly' });
   } else if (config === 'exact') {
     tracemalloc.start({ mode: 'exact' });
   } else if (config === 'v8-tracker') {
@@ -76,7 +81,7 @@ function parent(): void {
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
   const quick = args.includes('--quick');
   const intervals = quick ? [64] : [32, 64, 128, 256, 512];
-  const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'exact', 'v8-tracker'];
+  const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'exact', 'v8-tracker'];
   const med = runChildren(SELF, configs, ['http', 'alloc'], reps, ['--expose-gc']);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced`);
   for (const workload of ['http', 'alloc'] as Workload[]) {

@@ -74,7 +74,7 @@ export class SuiteInstallError extends Error {
   }
 }
 
-const START = fileURLToPath(new URL('../src/start.js', import.meta.url));
+const START = fileURLToPath(new URL('../src/agent/start.js', import.meta.url));
 const PROBE = fileURLToPath(new URL('./suite-probe.js', import.meta.url));
 const OFFLINE = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/;
 // Catches a hang only; a healthy run takes seconds.

@@ -50,3 +50,17 @@ test('findLeaks refuses to run while start() is tracing, and leaves that tracing
     tracemalloc.stop();
   }
 });
+
+test('onProgress sees each warm-up and iteration in order, then the reading of the heap when there are findings', async () => {
+  const kept: object[] = [];
+  const steps: string[] = [];
+  const report = await findLeaks(
+    () => {
+      for (let i = 0; i < 200; i++) kept.push({ i });
+    },
+    { warmup: 2, iterations: 4, onProgress: (stage, step, of) => steps.push(`${stage} ${step}/${of}`) },
+  );
+  assert.ok(report.findings.length > 0, 'the scenario leaks');
+  assert.deepEqual(steps, ['warm-up 1/2', 'warm-up 2/2', 'iteration 1/4', 'iteration 2/4', 'iteration 3/4', 'iteration 4/4', 'explain 1/1']);
+  await assert.rejects(findLeaks(() => {}, { onProgress: 'yes' as never }), /^TypeError: tracemalloc: onProgress must be a function, got string$/);
+});

@@ -1,18 +1,16 @@
-import { TrackingCapture } from '../capture/tracking.js';
-import { watchIdle } from '../capture/idle.js';
+import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
 import { streamHeapSnapshot } from '../capture/heap-snapshot.js';
 import type { HeapSnapshot } from '../heap/index.js';
 import type { Traceback } from '../model/index.js';
-import { SourceMapResolver } from '../sourcemap/index.js';
 import { TracebackBuilder, filenameOf, isInternalFrame, isLibraryFrame, type RawFrame } from '../tracer/frames.js';
-import { isTracing, start, stop, takeSnapshot } from '../tracer/tracer.js';
+import { isTracing } from '../tracer/tracer.js';
+import { TraceSession, sourceMaps } from '../tracer/session.js';
 import { siteFrames } from '../tracer/from-heap.js';
-import { liveHeap } from '../tracer/live-heap.js';
 import { measureGrowth, type Growth } from './growth.js';
 import { resolveLeakOptions, type FindLeaksOptions, type ResolvedLeakOptions } from './options.js';
 import { clusterRetainers, pickSample, type RetainerCluster } from './retainers.js';
 import { SiteSeries, siteKey } from './series.js';
-import { IdSet, TraceMemo } from './sites.js';
+import { TraceMemo, type OldObjects } from './sites.js';
 
 /** The code under test: one iteration of the suspected leak (sync or async). */
 export type LeakScenario = (iteration: number) => unknown;
@@ -58,8 +56,6 @@ export interface LeakReport {
   durationMs: number;
 }
 
-// Maps are read once per process, not once per search.
-const sourceMaps = new SourceMapResolver();
 let running = false;
 
 /**
@@ -92,7 +88,10 @@ export async function findLeaks(fn: LeakScenario, options: FindLeaksOptions = {}
 type Found = Pick<LeakReport, 'findings' | 'sitesExamined'>;
 
 async function warmUp(fn: LeakScenario, o: ResolvedLeakOptions): Promise<void> {
-  for (let i = 0; i < o.warmup; i++) await fn(i);
+  for (let i = 0; i < o.warmup; i++) {
+    o.onProgress('warm-up', i + 1, o.warmup);
+    await fn(i);
+  }
 }
 
 function grows(counts: number[], sizes: number[], o: ResolvedLeakOptions) {
@@ -101,42 +100,94 @@ function grows(counts: number[], sizes: number[], o: ResolvedLeakOptions) {
   return { countGrowth, sizeGrowth, leaks: countGrowth.steady || sizeGrowth.steady };
 }
 
+// Every allocation is sampled at a 1-byte interval: V8 weighs a sample of
+// s bytes by 1/(1 - exp(-s)), which rounds to 1, so live counts are exact.
+const EVERY_ALLOCATION = 1;
+
+/**
+ * Exact mode. Live counts per site come from V8's sampling profiler at a
+ * 1-byte interval (exact, and cheap to read: a forced GC and the live
+ * samples, no heap snapshot), one reading per iteration. The allocation
+ * tracker runs alongside only to explain the findings: one heap snapshot at
+ * the end carries the allocation stacks, constructors and retainer paths.
+ */
 async function findExact(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Found> {
-  const tracking = new TrackingCapture();
-  // A scenario that never settles must not leave the process hanging on the tracker.
-  const stopWatch = watchIdle(() => tracking.stop());
+  // A scenario that never settles must not leave the process hanging on the tracker: the session stops when idle.
+  let counting: TraceSession | null = null;
+  const tracking = new TraceSession({ mode: 'exact', samplingInterval: EVERY_ALLOCATION, onIdle: () => counting?.stop() });
   const builder = new TracebackBuilder({ limit: o.frames, internalFrames: false, sourceMaps });
-  // Trace node ids are stable within one tracking session, so each resolves once.
-  const siteOf = new Map<number, Traceback | null>();
   const series = new SiteSeries();
-  const memo = new TraceMemo();
   try {
+    counting = new TraceSession({ mode: 'sampling', samplingInterval: EVERY_ALLOCATION });
+    const sites = new SampledSites(builder);
     await warmUp(fn, o);
-    let heap = liveHeap(tracking);
-    let traces = memo.traces(heap);
-    // Node ids are not allocated in order (native objects use addresses), so keep the set.
-    const old = new IdSet(heap);
-    series.add(liveBySite(heap, traces, builder, siteOf));
+    const oldUpTo = await tracking.objectIdBoundary();
+    series.add(sites.live(counting.profile()));
     for (let i = 0; i < o.iterations; i++) {
+      o.onProgress('iteration', i + 1, o.iterations);
       await fn(o.warmup + i);
-      // Let the previous snapshot go before parsing the next: one at a time in memory.
-      heap = traces = null as never;
-      heap = liveHeap(tracking);
-      traces = memo.traces(heap);
-      series.add(liveBySite(heap, traces, builder, siteOf));
+      series.add(sites.live(counting.profile()));
     }
+    counting.halt();
     const findings: LeakFinding[] = [];
     for (const { traceback, counts, sizes } of series.entries()) {
       const g = grows(counts, sizes, o);
-      if (!g.leaks) continue;
-      const finding = newFinding(traceback, counts, sizes, g);
-      explain(finding, heap, traces, siteOf, old, o.sample);
-      findings.push(finding);
+      if (g.leaks) findings.push(newFinding(traceback, counts, sizes, g));
+    }
+    if (findings.length > 0) {
+      o.onProgress('explain', 1, 1);
+      const heap = tracking.heap(true);
+      const traces = new TraceMemo().traces(heap);
+      const siteOf = new Map<number, Traceback | null>();
+      for (let k = 0; k < heap.nodeCount; k++) if (traces[k] !== 0) siteFor(heap, traces[k], builder, siteOf);
+      const old: OldObjects = { has: (id) => id <= oldUpTo };
+      for (const finding of findings) explain(finding, heap, traces, siteOf, old, o.sample);
     }
     return { findings: sortFindings(findings), sitesExamined: series.size };
   } finally {
-    stopWatch();
+    counting?.stop();
     tracking.stop();
+  }
+}
+
+/** Live objects per site from the samples of a 1-byte-interval profile; a sample is one object. */
+class SampledSites {
+  private readonly siteOfNode = new Map<number, Traceback | null>();
+
+  constructor(private readonly builder: TracebackBuilder) {}
+
+  live(profile: SamplingHeapProfile): Array<{ traceback: Traceback; count: number; size: number }> {
+    const perNode = new Map<number, { count: number; size: number }>();
+    for (const sample of profile.samples) {
+      const acc = perNode.get(sample.nodeId);
+      if (acc) {
+        acc.count++;
+        acc.size += sample.size;
+      } else perNode.set(sample.nodeId, { count: 1, size: sample.size });
+    }
+    const missing = [...perNode.keys()].some((id) => !this.siteOfNode.has(id));
+    if (missing) this.resolve(profile.head);
+    const out: Array<{ traceback: Traceback; count: number; size: number }> = [];
+    for (const [nodeId, acc] of perNode) {
+      const traceback = this.siteOfNode.get(nodeId);
+      if (traceback) out.push({ traceback, ...acc });
+    }
+    return out;
+  }
+
+  /** Tracebacks of the profile's nodes; node ids are stable for one sampling session. */
+  private resolve(root: SamplingProfileNode): void {
+    const stack: Array<{ node: SamplingProfileNode; frames: RawFrame[] }> = [{ node: root, frames: [] }];
+    while (stack.length > 0) {
+      const { node, frames } = stack.pop()!;
+      if (!this.siteOfNode.has(node.id) && frames.length > 0) {
+        this.siteOfNode.set(node.id, this.builder.build(innerFrames(frames)));
+      }
+      for (const child of node.children) {
+        const cf = child.callFrame;
+        stack.push({ node: child, frames: [{ functionName: cf.functionName, url: cf.url, line: cf.lineNumber + 1, column: cf.columnNumber + 1 }, ...frames] });
+      }
+    }
   }
 }
 
@@ -204,7 +255,7 @@ function liveBySite(heap: HeapSnapshot, traces: Int32Array, builder: TracebackBu
 }
 
 /** Fills in the leaked objects of a finding: those new since the warm-up, still alive at the end. */
-function explain(finding: LeakFinding, heap: HeapSnapshot, traces: Int32Array, siteOf: Map<number, Traceback | null>, old: IdSet, sample: number): void {
+function explain(finding: LeakFinding, heap: HeapSnapshot, traces: Int32Array, siteOf: Map<number, Traceback | null>, old: OldObjects, sample: number): void {
   const code = heap.nodeTypeIds.code;
   const site = siteKey(finding.traceback);
   const leaked: number[] = [];
@@ -229,22 +280,24 @@ function explain(finding: LeakFinding, heap: HeapSnapshot, traces: Int32Array, s
 
 async function findSampled(fn: LeakScenario, o: ResolvedLeakOptions): Promise<Found> {
   const series = new SiteSeries();
+  const session = new TraceSession({ mode: 'sampling', samplingInterval: o.samplingInterval });
+  const builder = new TracebackBuilder({ limit: o.frames, internalFrames: false, sourceMaps });
   try {
-    start({ mode: 'sampling', frames: o.frames, samplingInterval: o.samplingInterval });
     await warmUp(fn, o);
     const measure = () => {
       // Sampled objects stay in the profile until a GC frees them. The protocol's
       // collectGarbage answers asynchronously; a discarded heap snapshot GCs synchronously.
       streamHeapSnapshot(() => {});
-      series.add(takeSnapshot().traces.map((t) => ({ traceback: t.traceback, count: t.count, size: t.size })));
+      series.add(session.traces(builder).traces.map((t) => ({ traceback: t.traceback, count: t.count, size: t.size })));
     };
     measure();
     for (let i = 0; i < o.iterations; i++) {
+      o.onProgress('iteration', i + 1, o.iterations);
       await fn(o.warmup + i);
       measure();
     }
   } finally {
-    stop();
+    session.stop();
   }
   const findings: LeakFinding[] = [];
   for (const { traceback, counts, sizes } of series.entries()) {

@@ -1,4 +1,4 @@
-import { formatSize } from '../model/index.js';
+import { formatCount, formatSize } from '../model/index.js';
 import type { LeakFinding, LeakReport } from './find.js';
 
 function perIteration(f: LeakFinding): string {
@@ -30,7 +30,7 @@ export function formatFinding(f: LeakFinding, index = 1): string {
 
 /** The whole report as text; says so when nothing leaked. */
 export function formatLeakReport(report: LeakReport): string {
-  const head = `tracemalloc leaks (${report.mode} mode, ${report.warmup} warm-up + ${report.iterations} measured iterations, ${report.sitesExamined} sites, ${(report.durationMs / 1000).toFixed(1)} s)`;
+  const head = `tracemalloc leaks (${report.mode} mode, ${report.warmup} warm-up + ${report.iterations} measured iterations, ${formatCount(report.sitesExamined, 'site')}, ${(report.durationMs / 1000).toFixed(1)} s)`;
   if (report.findings.length === 0) return `${head}: no allocation site grew steadily`;
   return [`${head}: ${report.findings.length} leaking site${report.findings.length > 1 ? 's' : ''}`, ...report.findings.map((f, i) => formatFinding(f, i + 1))].join('\n');
 }

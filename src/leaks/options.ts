@@ -1,4 +1,5 @@
 import type { TraceMode } from '../tracer/tracer.js';
+import { MAX_TRACEBACK_FRAMES } from '../model/index.js';
 
 /** Options of {@link findLeaks}. */
 export interface FindLeaksOptions {
@@ -22,10 +23,16 @@ export interface FindLeaksOptions {
   minBytesPerIteration?: number;
   /** Sampling mode only: mean bytes between samples. Default 1024. */
   samplingInterval?: number;
+  /**
+   * Called before each step of the search (`'warm-up'`, `'iteration'`, with
+   * its number from 1 and the number of such steps, then `'explain'` while
+   * the findings' heap snapshot is read), e.g. to draw a progress line.
+   */
+  onProgress?: (stage: 'warm-up' | 'iteration' | 'explain', step: number, of: number) => void;
 }
 
 /** {@link FindLeaksOptions} with every default applied and checked. */
-export type ResolvedLeakOptions = Required<FindLeaksOptions>;
+export type ResolvedLeakOptions = Required<Omit<FindLeaksOptions, 'onProgress'>> & { onProgress: NonNullable<FindLeaksOptions['onProgress']> };
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -41,6 +48,12 @@ function positive(name: string, value: unknown): number {
   return value;
 }
 
+function progressCallback(value: unknown): ResolvedLeakOptions['onProgress'] {
+  if (value === undefined) return () => {};
+  if (typeof value !== 'function') throw new TypeError(`tracemalloc: onProgress must be a function, got ${typeof value}`);
+  return value as ResolvedLeakOptions['onProgress'];
+}
+
 /** Applies defaults and rejects bad values with one-line errors. */
 export function resolveLeakOptions(options: FindLeaksOptions = {}): ResolvedLeakOptions {
   if (options === null || typeof options !== 'object') {
@@ -54,10 +67,11 @@ export function resolveLeakOptions(options: FindLeaksOptions = {}): ResolvedLeak
     iterations: integer('iterations', options.iterations ?? 8, 4, 10_000),
     warmup: integer('warmup', options.warmup ?? 3, 0, 10_000),
     mode,
-    frames: integer('frames', options.frames ?? 8, 1, 128),
+    frames: integer('frames', options.frames ?? 8, 1, MAX_TRACEBACK_FRAMES),
     sample: integer('sample', options.sample ?? 20, 1, 10_000),
     minObjectsPerIteration: positive('minObjectsPerIteration', options.minObjectsPerIteration ?? 1),
     minBytesPerIteration: positive('minBytesPerIteration', options.minBytesPerIteration ?? 64),
     samplingInterval: integer('samplingInterval', options.samplingInterval ?? 1024, 1, 2 ** 30),
+    onProgress: progressCallback(options.onProgress),
   };
 }

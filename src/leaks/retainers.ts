@@ -1,5 +1,5 @@
-import type { HeapSnapshot, RetainerPathStep } from '../heap/index.js';
-import type { IdSet } from './sites.js';
+import { isIndexEdge, retainerPathText, type HeapSnapshot, type RetainerPathStep } from '../heap/index.js';
+import type { OldObjects } from './sites.js';
 
 /** One step of a retainer path: the edge followed and the object it reaches. */
 export interface RetainerStep {
@@ -53,63 +53,13 @@ export function pickSample(heap: HeapSnapshot, objects: readonly number[], count
   return picked;
 }
 
-function isIndexEdge(step: RetainerPathStep): boolean {
-  return step.edgeType === 'element' || step.edgeType === 'hidden' || (step.edgeType === 'internal' && /^\d+$/.test(step.edge));
-}
-
-function isGlobalObject(heap: HeapSnapshot, k: number): boolean {
-  return heap.nodeName(k).startsWith('global /') || heap.nodeName(k) === 'Window';
-}
-
-function classOf(heap: HeapSnapshot, k: number): string {
-  const name = heap.className(k);
-  if (name === 'system / Context') return 'scope';
-  if (name === 'Function') return heap.nodeName(k) ? `function ${heap.nodeName(k)}` : 'function';
-  return name.trim() || heap.nodeType(k);
-}
-
-/**
- * Renders a path from the last variable (closure/module scope) or global
- * property at or before the holder: what leads there from the roots is
- * only how the search happened to reach that scope.
- */
-export function renderPath(heap: HeapSnapshot, path: readonly RetainerPathStep[], holderPos: number): string {
-  let anchor = 0;
-  for (let i = Math.max(holderPos, 0); i >= 1; i--) {
-    if (path[i].edgeType === 'context' || (path[i].edgeType === 'property' && isGlobalObject(heap, path[i - 1].nodeIndex))) {
-      anchor = i;
-      break;
-    }
-  }
-  const parts: string[] = [];
-  if (anchor > 0) parts.push(path[anchor].edgeType === 'context' ? '(scope)' : '(global)');
-  else parts.push('(GC roots)');
-  let entries = false;
-  for (let i = anchor; i < path.length; i++) {
-    const step = path[i];
-    const from = i > 0 ? heap.className(path[i - 1].nodeIndex) : '';
-    // A Map's or Set's hash table is an implementation detail: show its entries.
-    if (step.edgeType === 'internal' && step.edge === 'table' && /^(Weak)?(Map|Set)$/.test(from) && i + 1 < path.length) {
-      entries = true;
-      continue;
-    }
-    const label = entries ? '[entries]' : isIndexEdge(step) ? '[]' : step.edge;
-    entries = false;
-    const part = i === 0 && step.edgeType === 'shortcut' ? classOf(heap, step.nodeIndex) : `${label} (${classOf(heap, step.nodeIndex)})`;
-    // A linked list (timers, listeners) reads as one step, whatever its length.
-    if (parts.at(-1) === part || parts.at(-1) === `${part} …`) parts[parts.length - 1] = `${part} …`;
-    else parts.push(part);
-  }
-  return parts.join(' → ');
-}
-
 /**
  * Shortest retainer paths of a sample of leaked objects, grouped by the
  * object that holds them: the last object on the path that is older than
  * the measured iterations (the leaked objects, and containers reallocated as
  * they grow, are newer). So 10,000 entries of one Map are one cluster.
  */
-export function clusterRetainers(heap: HeapSnapshot, sample: readonly number[], old: IdSet): RetainerCluster[] {
+export function clusterRetainers(heap: HeapSnapshot, sample: readonly number[], old: OldObjects): RetainerCluster[] {
   const groups = new Map<string, Array<{ path: RetainerPathStep[]; holderPos: number; k: number }>>();
   let total = 0;
   for (const k of sample) {
@@ -133,7 +83,7 @@ export function clusterRetainers(heap: HeapSnapshot, sample: readonly number[], 
     const rep = members.reduce((a, b) => (priority(heap, b.k) < priority(heap, a.k) || (priority(heap, b.k) === priority(heap, a.k) && b.path.length < a.path.length) ? b : a));
     const holder = rep.holderPos < 0 ? '(GC roots)' : rep.path[rep.holderPos].node;
     clusters.push({
-      path: renderPath(heap, rep.path, rep.holderPos),
+      path: retainerPathText(heap, rep.path, rep.holderPos),
       holder,
       sampled: members.length,
       share: members.length / total,
