@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of a compiled fixture under dist/test/fixtures. */
@@ -25,4 +26,13 @@ export function runJson<T>(args: string[], options?: Parameters<typeof runNode>[
   const run = runNode(args, options);
   if (run.status !== 0) throw new Error(`child ${args.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}`);
   return JSON.parse(run.stdout) as T;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a child to listen on). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
