@@ -2,17 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fixture, runNode } from './helpers.js';
+import { nodeStripsTypes } from '../src/agent/ts-imports.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const APP_TS = fileURLToPath(new URL('../../test/fixtures/cli-app.ts', import.meta.url));
 const WAITER_TS = fileURLToPath(new URL('../../test/fixtures/cli-waiter.ts', import.meta.url));
 const NO_COLOR = { NO_COLOR: '1' };
-// As in the tracer's exact-count tests: without the optimising JITs, every allocation is tracked at its site.
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return runNode([CLI, ...args], { env: { ...NO_COLOR, ...env } });
@@ -226,22 +226,19 @@ test('heap shows the census, biggest objects and retainer paths; heap diff shows
   }
 });
 
-test('run executes a .ts file (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
+const stripsTypes = nodeStripsTypes(process.versions.node);
+
+test('run executes a .ts file with frames at .ts lines where Node strips types, and says what to install where it does not', () => {
   const dir = tempDir();
   try {
     const run = cli(['run', '--out', dir, '--', APP_TS, '0']);
-    assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout, 'kept 3040\n');
-    assert.equal(snapshotsIn(dir).length, 1);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('run executes node with its options and a .ts file (tsx on Node < 22.18, type stripping after) with frames at .ts lines', () => {
-  const dir = tempDir();
-  try {
-    const run = cli(['run', '--mode', 'exact', '--out', dir, '--', 'node', APP_TS, '0']);
+    if (!stripsTypes) {
+      // Node 20 with no TypeScript loader in the project: one line saying what to do, nothing run.
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(run.stderr, /^tracemalloc: Node v[\d.]+ cannot run TypeScript directly; install tsx \(npm i -D tsx\), use Node 22\.18 or later, or compile '.*cli-app\.ts' and run the \.js\n$/);
+      assert.equal(snapshotsIn(dir).length, 0);
+      return;
+    }
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'kept 3040\n');
     const [file] = snapshotsIn(dir);
@@ -249,6 +246,45 @@ test('run executes node with its options and a .ts file (tsx on Node < 22.18, ty
     assert.ok(top.stdout.includes(`${APP_TS}:${lineOf(APP_TS, 'buildCatalog')} (in buildCatalog): `), top.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Where Node cannot strip types, run puts the project's tsx first on the command line. A
+// stand-in tsx (TypeScript's own transpiler, inline source maps and source map support on, as tsx) keeps the
+// test off esbuild's native binary.
+test('run loads the project\'s TypeScript loader (tsx) first, with frames at .ts lines', (t) => {
+  if (stripsTypes) {
+    t.skip(`Node ${process.version} strips types itself; run adds no loader`);
+    return;
+  }
+  const project = tempDir();
+  const out = tempDir();
+  try {
+    const tsx = join(project, 'node_modules', 'tsx');
+    mkdirSync(tsx, { recursive: true });
+    writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true }\n');
+    writeFileSync(join(tsx, 'package.json'), '{ "name": "tsx", "version": "0.0.0", "type": "module", "exports": "./index.js" }\n');
+    // As tsx does: Node's source map support on, then the hooks.
+    writeFileSync(join(tsx, 'index.js'), "import { register } from 'node:module';\nprocess.setSourceMapsEnabled(true);\nregister('./hooks.js', import.meta.url);\n");
+    const typescript = pathToFileURL(fileURLToPath(new URL('../../node_modules/typescript/lib/typescript.js', import.meta.url))).href;
+    writeFileSync(
+      join(tsx, 'hooks.js'),
+      `import ts from ${JSON.stringify(typescript)};\nimport { readFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\n` +
+        'export async function load(url, context, next) {\n' +
+        "  if (!url.endsWith('.ts')) return next(url, context);\n" +
+        '  const fileName = fileURLToPath(url);\n' +
+        "  const out = ts.transpileModule(readFileSync(fileName, 'utf8'), { fileName, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true, inlineSources: true } });\n" +
+        "  return { format: 'module', source: out.outputText, shortCircuit: true };\n}\n",
+    );
+    const run = runNode([CLI, 'run', '--mode', 'exact', '--out', out, '--', 'node', APP_TS, '0'], { env: NO_COLOR, cwd: project });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'kept 3040\n');
+    const [file] = snapshotsIn(out);
+    const top = cli(['top', join(out, file), '--limit', '5']);
+    assert.ok(top.stdout.includes(`${APP_TS}:${lineOf(APP_TS, 'buildCatalog')} (in buildCatalog): `), top.stdout);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
   }
 });
 

@@ -11,9 +11,10 @@ export function fixture(name: string): string {
  * Run a Node program and return its output. The limit only catches hangs
  * (a failure, not a timing assertion): a healthy run takes a few seconds.
  */
-export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; binary?: string; hangLimitMs?: number } = {}) {
+export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; binary?: string; hangLimitMs?: number; cwd?: string } = {}) {
   const run = spawnSync(options.binary ?? process.execPath, args, {
     encoding: 'utf8',
+    cwd: options.cwd,
     env: { ...process.env, ...options.env },
     timeout: options.hangLimitMs ?? 120_000,
     maxBuffer: 64 * 1024 * 1024,

@@ -355,24 +355,6 @@ test('an inline input map is honoured when no inputMap is given', () => {
   assert.equal(none.sites[0].file, 'file:///dist/app.js');
 });
 
-test('TypeScript through esbuild (what tsx runs) with an inline map: sites land on the .ts lines', async (t) => {
-  let esbuild: { transformSync(code: string, options: object): { code: string } };
-  try {
-    esbuild = (await import('esbuild' as string)) as typeof esbuild;
-  } catch {
-    t.skip('esbuild (a dependency of tsx) is not installed');
-    return;
-  }
-  const out = esbuild.transformSync(TS_SOURCE, { loader: 'ts', format: 'esm', sourcemap: 'inline', sourcefile: '/src/app.ts' });
-  const r = instrument(out.code, { url: 'file:///src/app.js', sourceType: 'module' });
-  const lineOf = (needle: string) => TS_SOURCE.split('\n').findIndex((l) => l.includes(needle)) + 1;
-  const byKind = (kind: string) => r.sites.filter((s) => s.kind === kind).map((s) => s.line);
-  assert.ok(r.sites.every((s) => s.file === 'file:///src/app.ts'));
-  assert.deepEqual(byKind('call'), [lineOf('concat'), lineOf('Object.keys')]);
-  assert.ok(byKind('object').includes(lineOf('const p: Point')) && byKind('array').includes(lineOf('return [p')));
-  assert.match(r.code.split('\n').at(-2) ?? '', /^\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,/);
-});
-
 test('TypeScript through module.stripTypeScriptTypes: sites keep the .ts positions', (t) => {
   const strip = (nodeModule as { stripTypeScriptTypes?: (code: string, options?: object) => string }).stripTypeScriptTypes;
   if (!strip) {
