@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,31 @@ test('tracemalloc run + top: the 2,000 Buffers are the top site with 125 MB off-
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Node's C++ allocates a socket's chunks as data arrives, with no JavaScript on the stack.
+// Exact mode counts such a store where the program holds it (docs/off-heap.md); sampling
+// mode cannot see it, and its breakdown shows the growth as untraced array buffers.
+test('an HTTP server keeping every request body chunk: exact mode puts the bytes at the handler that keeps them, sampling shows them as untraced off-heap growth', () => {
+  const source = readFileSync(fileURLToPath(new URL('../../test/fixtures/off-heap-http.ts', import.meta.url)), 'utf8').split('\n');
+  const handlerLine = source.findIndex((l) => l.startsWith('function keepChunk')) + 1;
+  type Http = {
+    keptBytes: number;
+    keptChunks: number;
+    top: { file: string; line: number; functionName: string; sizeDiff: number; offHeapSizeDiff: number; count: number };
+    arrayBuffersGrowth: number;
+    untracedOffHeapGrowth: number;
+    tracedOffHeapGrowth: number;
+  };
+  const exact = runJson<Http>([fixture('off-heap-http.js'), 'exact']);
+  assert.equal(exact.keptChunks, 3000);
+  assert.deepEqual([exact.top.file.endsWith('off-heap-http.ts'), exact.top.line, exact.top.functionName], [true, handlerLine, 'keepChunk'], JSON.stringify(exact.top));
+  assert.ok(Math.abs(exact.top.offHeapSizeDiff - exact.keptBytes) <= 0.1 * exact.keptBytes, JSON.stringify(exact));
+  assert.ok(exact.tracedOffHeapGrowth >= 0.9 * exact.keptBytes, `the breakdown shows the chunks as traced off-heap: ${JSON.stringify(exact)}`);
+
+  const sampled = runJson<Http>([fixture('off-heap-http.js'), 'sampling']);
+  assert.ok(sampled.arrayBuffersGrowth >= 0.95 * sampled.keptBytes, JSON.stringify(sampled));
+  assert.ok(sampled.untracedOffHeapGrowth >= 0.95 * sampled.keptBytes, `the breakdown shows the chunks as untraced off-heap: ${JSON.stringify(sampled)}`);
 });
 
 test('getProcessMemory() explains RSS: heap by space, traced and untraced, array buffers, code and the rest', async () => {

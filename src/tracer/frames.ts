@@ -93,6 +93,11 @@ export class TracebackBuilder {
 
   constructor(private readonly policy: FramePolicy) {}
 
+  /** Whether Node's and tracemalloc's own frames are kept (`FramePolicy.internalFrames`). */
+  get internalFrames(): boolean {
+    return this.policy.internalFrames;
+  }
+
   /**
    * The traceback for a stack given innermost frame first, or null when the
    * allocation is tracemalloc's own (its innermost frame that is neither

@@ -1,5 +1,6 @@
+import { NON_ESSENTIAL, SOURCE_MASK, type RetainerIndex } from '../heap/retainers.js';
 import { Trace } from '../model/index.js';
-import { TracebackBuilder, type RawFrame } from './frames.js';
+import { filenameOf, isInternalFrame, isLibraryFrame, TracebackBuilder, type RawFrame } from './frames.js';
 
 /** What exact mode needs from a parsed heap snapshot with allocation traces. */
 export interface AllocationSource {
@@ -72,17 +73,24 @@ export function tracesFromHeap(source: AllocationSource, builder: TracebackBuild
  * counted at the ArrayBuffer's allocation stack as one block of its byte
  * length, all of it off-heap. Buffers at or below `sinceId` predate the
  * session (see {@link tracesFromHeap}).
+ *
+ * A store made with only Node's code on the stack, or none (a socket's
+ * chunks, which Node's C++ allocates as data arrives), is counted where it
+ * is held instead: at the site of its nearest holder that the program
+ * allocated (see {@link heldAt}), unless `builder` keeps internal frames.
  */
 export function tracesFromBackingStores(
-  source: Pick<AllocationSource, 'nodeTraceNodeId' | 'allocationFrames' | 'nodeId'>,
+  source: Pick<AllocationSource, 'nodeTraceNodeId' | 'allocationFrames' | 'nodeId' | 'nodeTypeName' | 'nodeName'> & { retainerIndex(): RetainerIndex },
   builder: TracebackBuilder,
   backingStores: ReadonlyMap<number, number>,
   sinceId = 0,
 ): { traces: Trace[]; total: number } {
   const perSite = new Map<number, { count: number; size: number }>();
+  const userSite = builder.internalFrames ? null : userSites(source);
   for (const [owner, bytes] of backingStores) {
-    const site = source.nodeTraceNodeId(owner);
+    let site = source.nodeTraceNodeId(owner);
     if (site === 0 || (sinceId > 0 && source.nodeId(owner) <= sinceId)) continue;
+    if (userSite && onlyNode(source, site)) site = heldAt(source, owner, userSite) || site;
     const acc = perSite.get(site);
     if (acc) {
       acc.count++;
@@ -90,6 +98,69 @@ export function tracesFromBackingStores(
     } else perSite.set(site, { count: 1, size: bytes });
   }
   return tracesOfSites(source, builder, perSite, true);
+}
+
+/** Whether a trace node's stack holds no frame but Node's own (or none at all): no code of the program's or of tracemalloc's. */
+function onlyNode(source: Pick<AllocationSource, 'allocationFrames'>, site: number): boolean {
+  return source.allocationFrames(site).every((f) => isInternalFrame(f.scriptName));
+}
+
+/** Whether a trace node's stack holds a frame of the program's own code (not Node's, not tracemalloc's); cached per node. */
+function userSites(source: Pick<AllocationSource, 'allocationFrames'>): (site: number) => boolean {
+  const known = new Map<number, boolean>();
+  return (site) => {
+    if (site === 0) return false;
+    let user = known.get(site);
+    if (user === undefined) {
+      user = source.allocationFrames(site).some((f) => !isInternalFrame(f.scriptName) && !isLibraryFrame(filenameOf(f.scriptName)));
+      known.set(site, user);
+    }
+    return user;
+  };
+}
+
+// How far up the holders are searched: a chunk in an array is three steps
+// from its ArrayBuffer (Buffer, the array's element store); the cap keeps a
+// store held only by Node's internals from walking the heap.
+const HOLDER_SEARCH_NODES = 256;
+
+// Above these, the holders are the type machinery (a function's prototype is
+// held by the map of every instance), which leads to unrelated objects.
+const NOT_DATA = new Set(['closure', 'code', 'object shape', 'synthetic']);
+
+/** Whether the search goes on above `node`: a data holder, not a function, code, a map or a root. */
+function holdsData(source: Pick<AllocationSource, 'nodeTypeName' | 'nodeName'>, node: number): boolean {
+  return !NOT_DATA.has(source.nodeTypeName(node)) && source.nodeName(node) !== 'system / Map';
+}
+
+/**
+ * The allocation site of the nearest node, breadth first over the retaining
+ * edges into `node`, whose stack holds the program's own code; 0 when none
+ * is within reach. For a request body's chunk pushed onto an array, that is
+ * where the array's element store last grew: the handler that kept it. The
+ * search does not go above functions, code and maps (see {@link holdsData}).
+ */
+export function heldAt(
+  source: Pick<AllocationSource, 'nodeTraceNodeId' | 'nodeTypeName' | 'nodeName'> & { retainerIndex(): RetainerIndex },
+  node: number,
+  userSite: (site: number) => boolean,
+): number {
+  const { first, source: from } = source.retainerIndex();
+  const seen = new Set<number>([node]);
+  const queue = [node];
+  for (let head = 0; head < queue.length && seen.size < HOLDER_SEARCH_NODES; head++) {
+    const k = queue[head];
+    for (let r = first[k]; r < first[k + 1]; r++) {
+      if (from[r] & NON_ESSENTIAL) continue;
+      const holder = from[r] & SOURCE_MASK;
+      if (seen.has(holder)) continue;
+      seen.add(holder);
+      const site = source.nodeTraceNodeId(holder);
+      if (userSite(site)) return site;
+      if (holdsData(source, holder)) queue.push(holder);
+    }
+  }
+  return 0;
 }
 
 /**
