@@ -27,5 +27,6 @@ export { getObjects, type ObjectGroup, type GetObjectsOptions } from './tracer/o
 export * from './heap/index.js';
 export { SourceMapResolver, type OriginalPosition } from './sourcemap/index.js';
 export { writeRunSnapshot } from './agent/run-hooks.js';
+export { snapshotBeforeOom, type BeforeOomOptions, type BeforeOomWatch } from './agent/before-oom.js';
 export { servePprof, DEFAULT_PPROF_PORT, type PprofServer, type PprofServerOptions } from './agent/pprof-server.js';
 export * from './leaks/index.js';

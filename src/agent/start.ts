@@ -21,6 +21,10 @@
  *   dies of the signal, after the dump when that takes under about a second,
  *   otherwise one line on stderr says it was skipped (see `./signals.ts`).
  *
+ * - `NODE_TRACEMALLOC_BEFORE_OOM`: file to write one snapshot to when the
+ *   heap or RSS nears its limit (`%p` as above; sampling mode; see
+ *   `snapshotBeforeOom`), at `NODE_TRACEMALLOC_BEFORE_OOM_AT` of it (0.75).
+ *
  * - `NODE_TRACEMALLOC_PPROF`: `[HOST:]PORT` to serve live memory by site as
  *   pprof on `http://HOST:PORT/debug/pprof/heap` (HOST defaults to
  *   127.0.0.1; see `servePprof`).
@@ -33,6 +37,7 @@ import { isMainThread } from 'node:worker_threads';
 import { ownEndingSignals } from './signals.js';
 import { expandDumpPath } from './threads.js';
 import { servePprof } from './pprof-server.js';
+import { snapshotBeforeOom } from './before-oom.js';
 
 function globs(value: string | undefined): string[] | undefined {
   return value ? value.split(',').filter((g) => g !== '') : undefined;
@@ -67,6 +72,14 @@ function fromEnv(): void {
   const offHeap = env.NODE_TRACEMALLOC_OFF_HEAP;
   if (offHeap && offHeap !== '0' && offHeap !== '1') throw new Error(`NODE_TRACEMALLOC_OFF_HEAP must be 0 or 1, got ${JSON.stringify(offHeap)}`);
   const pprof = env.NODE_TRACEMALLOC_PPROF ? pprofAddress(env.NODE_TRACEMALLOC_PPROF) : null;
+  const beforeOom = env.NODE_TRACEMALLOC_BEFORE_OOM;
+  const beforeOomAt = env.NODE_TRACEMALLOC_BEFORE_OOM_AT ? Number(env.NODE_TRACEMALLOC_BEFORE_OOM_AT) : undefined;
+  if (beforeOomAt !== undefined && !(beforeOomAt > 0 && beforeOomAt <= 1)) {
+    throw new Error(`NODE_TRACEMALLOC_BEFORE_OOM_AT must be above 0 and at most 1, got ${JSON.stringify(env.NODE_TRACEMALLOC_BEFORE_OOM_AT)}`);
+  }
+  if (beforeOom && ((env.NODE_TRACEMALLOC_MODE || 'sampling') !== 'sampling' || linesFromEnv(env))) {
+    throw new Error('NODE_TRACEMALLOC_BEFORE_OOM needs sampling mode without line mode: the other modes read a heap snapshot, about three times the heap');
+  }
   start({
     frames,
     mode: (env.NODE_TRACEMALLOC_MODE || 'sampling') as TraceMode,
@@ -75,6 +88,7 @@ function fromEnv(): void {
     keepInlining: keepInlining === '1',
     offHeap: offHeap !== '0',
   });
+  if (beforeOom) snapshotBeforeOom({ path: beforeOom, heapFraction: beforeOomAt, rssFraction: beforeOomAt });
   if (pprof) {
     servePprof(pprof).catch((err: Error) => {
       process.stderr.write(`tracemalloc: no pprof endpoint: cannot listen on ${pprof.host}:${pprof.port}: ${err.message}\n`);

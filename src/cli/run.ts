@@ -26,6 +26,7 @@ interface RunOptions {
   lines?: boolean;
   lineSampleEvery?: number;
   follow: boolean;
+  beforeOom?: boolean;
 }
 
 // Signals with another meaning to Node or to the shell, which cannot ask for a snapshot.
@@ -54,7 +55,8 @@ export function registerRun(program: Command): void {
         'when the program does not handle them), tracemalloc-<pid>-NNN-signal.snap on --signal, and -NNN-timer.snap with\n' +
         '--every. The exit code is the program\'s own. Worker threads are traced too (unless --no-follow), each into\n' +
         'tracemalloc-<pid>-t<threadId>-<script>-*.snap; processes started with child_process.fork() are, each into\n' +
-        'its own files. tracemalloc top <folder> shows them merged.',
+        'its own files. tracemalloc top <folder> shows them merged. --before-oom also writes tracemalloc-<pid>-oom.snap\n' +
+        'when memory nears its limit, so an out-of-memory death leaves its cause.',
     )
     .argument('<program...>', "the script and its arguments, or 'node ...args', after '--'")
     .addOption(new Option('--mode <mode>', 'exact: every live object (slow); sampling: estimates with error bounds (cheap)').argParser(oneOf(['exact', 'sampling'] as const)).default('sampling'))
@@ -65,12 +67,16 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--out <dir>', 'folder for snapshots (created if missing)').default('.'))
     .addOption(new Option('--every <seconds>', 'also write a snapshot every N seconds').argParser(seconds))
     .addOption(new Option('--no-follow', 'trace the main thread only, not worker threads'))
+    .addOption(new Option('--before-oom', 'sampling mode: write tracemalloc-<pid>-oom.snap once when the heap or RSS reaches 75% of its limit'))
     .addOption(new Option('--signal <name>', "signal that writes a snapshot, or 'none'").argParser(signalName).default('SIGUSR2'))
     .passThroughOptions()
     .addHelpText('after', '\nExamples:\n  tracemalloc run -- app.js --port 8080\n  tracemalloc run --mode exact --frames 32 --out prof -- node --max-old-space-size=512 server.mjs\n  tracemalloc run --every 60 -- dist/main.js      # then: kill -USR2 <pid> for one more\n')
     .action(async (words: string[], options: RunOptions) => {
       if (options.interval !== undefined && options.mode !== 'sampling') {
         throw new UsageError('--interval only applies to --mode sampling; drop it or use sampling mode');
+      }
+      if (options.beforeOom && (options.mode !== 'sampling' || options.lines)) {
+        throw new UsageError('--before-oom needs sampling mode without --lines: the other modes read a heap snapshot, about three times the heap');
       }
       if (options.lineSampleEvery !== undefined && !options.lines) {
         throw new UsageError('--line-sample-every only applies with --lines');
@@ -112,6 +118,8 @@ async function run(words: string[], options: RunOptions): Promise<number> {
   else delete env.NODE_TRACEMALLOC_LINES;
   if (options.lineSampleEvery !== undefined) env.NODE_TRACEMALLOC_LINES_EVERY = String(options.lineSampleEvery);
   else delete env.NODE_TRACEMALLOC_LINES_EVERY;
+  if (options.beforeOom) env.NODE_TRACEMALLOC_BEFORE_OOM = join(out, 'tracemalloc-%p-oom.snap');
+  else delete env.NODE_TRACEMALLOC_BEFORE_OOM;
 
   // Descriptor 3: the channel through which the traced process says what became
   // of a signal, and sees this process die (src/agent/signals.ts).

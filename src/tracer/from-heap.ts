@@ -86,11 +86,12 @@ export function tracesFromBackingStores(
   sinceId = 0,
 ): { traces: Trace[]; total: number } {
   const perSite = new Map<number, { count: number; size: number }>();
-  const userSite = builder.internalFrames ? null : userSites(source);
+  const userSite = builder.internalFrames ? null : siteTest(source, (frames) => frames.some((f) => !isInternalFrame(f.scriptName) && !isLibraryFrame(filenameOf(f.scriptName))));
+  const onlyNode = siteTest(source, (frames) => frames.every((f) => isInternalFrame(f.scriptName)));
   for (const [owner, bytes] of backingStores) {
     let site = source.nodeTraceNodeId(owner);
     if (site === 0 || (sinceId > 0 && source.nodeId(owner) <= sinceId)) continue;
-    if (userSite && onlyNode(source, site)) site = heldAt(source, owner, userSite) || site;
+    if (userSite && onlyNode(site)) site = heldAt(source, owner, userSite) || site;
     const acc = perSite.get(site);
     if (acc) {
       acc.count++;
@@ -100,27 +101,28 @@ export function tracesFromBackingStores(
   return tracesOfSites(source, builder, perSite, true);
 }
 
-/** Whether a trace node's stack holds no frame but Node's own (or none at all): no code of the program's or of tracemalloc's. */
-function onlyNode(source: Pick<AllocationSource, 'allocationFrames'>, site: number): boolean {
-  return source.allocationFrames(site).every((f) => isInternalFrame(f.scriptName));
-}
+type Frames = ReturnType<AllocationSource['allocationFrames']>;
 
-/** Whether a trace node's stack holds a frame of the program's own code (not Node's, not tracemalloc's); cached per node. */
-function userSites(source: Pick<AllocationSource, 'allocationFrames'>): (site: number) => boolean {
+/**
+ * A test of trace nodes' stacks, cached per node. The ones used here: "holds
+ * a frame of the program's own code (not Node's, not tracemalloc's)" and
+ * "holds no frame but Node's own, or none at all".
+ */
+function siteTest(source: Pick<AllocationSource, 'allocationFrames'>, test: (frames: Frames) => boolean): (site: number) => boolean {
   const known = new Map<number, boolean>();
   return (site) => {
     if (site === 0) return false;
-    let user = known.get(site);
-    if (user === undefined) {
-      user = source.allocationFrames(site).some((f) => !isInternalFrame(f.scriptName) && !isLibraryFrame(filenameOf(f.scriptName)));
-      known.set(site, user);
+    let result = known.get(site);
+    if (result === undefined) {
+      result = test(source.allocationFrames(site));
+      known.set(site, result);
     }
-    return user;
+    return result;
   };
 }
 
-// How far up the holders are searched: a chunk in an array is three steps
-// from its ArrayBuffer (Buffer, the array's element store); the cap keeps a
+// How far up the holders are searched: a chunk in an array is two steps
+// above its ArrayBuffer (the Buffer, the array's element store); the cap keeps a
 // store held only by Node's internals from walking the heap.
 const HOLDER_SEARCH_NODES = 256;
 
@@ -140,7 +142,7 @@ function holdsData(source: Pick<AllocationSource, 'nodeTypeName' | 'nodeName'>, 
  * where the array's element store last grew: the handler that kept it. The
  * search does not go above functions, code and maps (see {@link holdsData}).
  */
-export function heldAt(
+function heldAt(
   source: Pick<AllocationSource, 'nodeTraceNodeId' | 'nodeTypeName' | 'nodeName'> & { retainerIndex(): RetainerIndex },
   node: number,
   userSite: (site: number) => boolean,

@@ -406,5 +406,10 @@ export function onTracingExit(hook: () => void): void {
  */
 export function snapshotCostMs(): number {
   if (!active) return 0;
-  return active.mode === 'exact' || active.lineEvery !== null ? liveHeapCostMs() : 50;
+  return takesHeapSnapshot() ? liveHeapCostMs() : 50;
+}
+
+/** Whether {@link takeSnapshot} reads a V8 heap snapshot now (exact and line mode), rather than V8's sampling profile. */
+export function takesHeapSnapshot(): boolean {
+  return active !== null && (active.mode === 'exact' || active.lineEvery !== null);
 }
