@@ -1,5 +1,5 @@
 // `tracemalloc attach`: a real Express app started as plain `node`, under
-// HTTP load, attached over SIGUSR1 and left as it was.
+// autocannon's load, attached over SIGUSR1 and left as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import { freePort } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -86,45 +87,23 @@ function stopApp(app: App): Promise<void> {
   });
 }
 
-/** HTTP load: `workers` loops of POST /orders until stopped. */
-function load(port: number, workers = 8): { stop: () => Promise<number> } {
-  let running = true;
-  let requests = 0;
-  const loops = Array.from({ length: workers }, async () => {
-    while (running) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST' });
-        await response.arrayBuffer();
-        requests++;
-      } catch {
-        await sleep(10);
-      }
-    }
-  });
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return requests;
-    },
-  };
-}
-
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'tracemalloc-attach-'));
 }
 
-test('attach samples a loaded Express app, names its leaking handler and leaves the app as it was', { timeout: 120_000 }, async () => {
+test('attach samples an Express app under autocannon, names its leaking handler and leaves the app as it was', { timeout: 120_000 }, async () => {
   const inspectPort = await freePort();
   const app = await startApp([`--inspect-port=${inspectPort}`]);
   const out = tempDir();
   try {
-    const traffic = load(app.port);
-    await sleep(500);
-    const first = await cli(['attach', String(app.pid), '--duration', '3', '--out', out]);
-    const served = await traffic.stop();
+    // autocannon, 8 connections, until stopped after the attach.
+    const traffic = autocannon({ url: `http://127.0.0.1:${app.port}/orders`, method: 'POST', connections: 8, duration: 60 });
+    await sleep(1000);
+    const first = await cli(['attach', String(app.pid), '--duration', '5', '--out', out]);
+    traffic.stop();
+    const served = await traffic;
     assert.equal(first.status, 0, first.stderr);
-    assert.ok(served > 100, `the app served ${served} requests during the attach`);
+    assert.ok(served.requests.total > 100 && served.errors === 0 && served.non2xx === 0, `the app served every request: ${JSON.stringify(served.requests)}, ${served.errors} errors`);
     const top = first.stdout.split('\n').find((l) => l.startsWith('#1:'));
     assert.match(top ?? '', /attach-server\.mjs:\d+ \(in recordOrder\)/, first.stdout);
     assert.match(first.stderr, new RegExp(`sampling pid ${app.pid} .* on 127\\.0\\.0\\.1:${inspectPort} \\(opened by SIGUSR1, closed after\\)`));
