@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort } from './helpers.js';
+import { checkRemoteSnapshotBudget } from '../src/tracer/attach.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SERVER = fileURLToPath(new URL('../../test/fixtures/attach-server.mjs', import.meta.url));
@@ -125,6 +126,38 @@ test('attach samples an Express app under autocannon, names its leaking handler 
     await stopApp(app);
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('attach --heap streams a heap snapshot of the running app that tracemalloc heap reads, and leaves the app as it was', { timeout: 120_000 }, async () => {
+  const inspectPort = await freePort();
+  const app = await startApp([`--inspect-port=${inspectPort}`]);
+  const out = tempDir();
+  try {
+    // 30 orders of 100 lines each: 3,000 line objects held by leakedOrders.
+    for (let i = 0; i < 30; i++) await (await fetch(`http://127.0.0.1:${app.port}/orders`, { method: 'POST' })).arrayBuffer();
+    const result = await cli(['attach', String(app.pid), '--heap', '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    const name = `tracemalloc-${app.pid}.heapsnapshot`;
+    assert.match(result.stdout, new RegExp(`^wrote .*${name} \\([\\d.]+ [KM]iB\\); see it with: tracemalloc heap `));
+    assert.match(result.stderr, /taking a heap snapshot of pid \d+ .* \(opened by SIGUSR1, closed after\)/);
+    assert.deepEqual(readdirSync(out), [name], 'the file, and no partial one');
+    const heap = await cli(['heap', join(out, name), '--limit', '50'], []);
+    assert.equal(heap.status, 0, heap.stderr);
+    const objects = Number(/^\s*(\d+)\s.*\sObject$/m.exec(heap.stdout)?.[1]);
+    assert.ok(objects >= 3030, `the 3,000 order lines and 30 orders are in the census: ${objects} Objects`);
+    assert.equal(await (await fetch(`http://127.0.0.1:${app.port}/health`)).text(), 'ok');
+    assert.ok(await refused(inspectPort), 'the inspector port is closed after the attach');
+  } finally {
+    await stopApp(app);
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('attach --heap refuses in one line when the target lacks the memory for the snapshot', () => {
+  assert.throws(() => checkRemoteSnapshotBudget(42, 600 * 1024 * 1024, 1000 * 1024 * 1024), {
+    message: 'not taking a heap snapshot of pid 42: it needs about 1200 MiB there (600 MiB heap) but only 1000 MiB is free; attach without --heap samples instead',
+  });
+  assert.doesNotThrow(() => checkRemoteSnapshotBudget(42, 400 * 1024 * 1024, 1000 * 1024 * 1024));
 });
 
 test('attach uses an inspector that is already open and leaves it open', { timeout: 60_000 }, async () => {

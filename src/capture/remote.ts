@@ -168,6 +168,7 @@ export class RemoteInspector {
   private readonly pending = new Map<number, Pending>();
   private closedError: Error | null = null;
   private readonly closeWaiters: Array<() => void> = [];
+  private readonly listeners = new Map<string, (params: unknown) => void>();
 
   private constructor(private readonly socket: WebSocket) {
     socket.addEventListener('message', (event) => this.receive(event.data));
@@ -231,6 +232,12 @@ export class RemoteInspector {
     });
   }
 
+  /** Call `handler` with the parameters of each `method` event (one handler per event; null removes it). */
+  onEvent<T>(method: string, handler: ((params: T) => void) | null): void {
+    if (handler) this.listeners.set(method, handler as (params: unknown) => void);
+    else this.listeners.delete(method);
+  }
+
   /** Close the connection. Never throws. */
   close(): void {
     try {
@@ -242,14 +249,17 @@ export class RemoteInspector {
   }
 
   private receive(data: unknown): void {
-    let message: { id?: number; result?: unknown; error?: { message?: string } };
+    let message: { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message?: string } };
     try {
       message = JSON.parse(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer).toString('utf8'));
     } catch {
       return;
     }
-    // Events (no id) are not subscribed to, apart from what enable() sends: ignored.
-    if (typeof message.id !== 'number') return;
+    // Events (no id) go to their listener, if any.
+    if (typeof message.id !== 'number') {
+      if (message.method) this.listeners.get(message.method)?.(message.params);
+      return;
+    }
     const p = this.pending.get(message.id);
     if (!p) return;
     this.pending.delete(message.id);

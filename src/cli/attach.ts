@@ -8,9 +8,9 @@ import { Command, Option } from 'commander';
 import { CommandError, UsageError } from './errors.js';
 import { integerIn, seconds } from './options.js';
 import { styleFor } from './style.js';
-import { MAX_TRACEBACK_FRAMES } from '../model/index.js';
+import { MAX_TRACEBACK_FRAMES, formatSize } from '../model/index.js';
 import { renderTop } from '../report/text.js';
-import { attach, RemoteError, TargetGoneError } from '../tracer/attach.js';
+import { attach, attachHeapSnapshot, RemoteError, TargetGoneError } from '../tracer/attach.js';
 import { DEFAULT_SAMPLING_INTERVAL } from '../tracer/tracer.js';
 
 interface AttachCliOptions {
@@ -21,6 +21,7 @@ interface AttachCliOptions {
   frames: number;
   interval: number;
   limit: number;
+  heap?: boolean;
 }
 
 function pidArgument(value: string): number {
@@ -46,7 +47,8 @@ export function registerAttach(program: Command): void {
     .addOption(new Option('--frames <n>', `frames kept per traceback (1-${MAX_TRACEBACK_FRAMES})`).argParser(integerIn(1, MAX_TRACEBACK_FRAMES)).default(16))
     .addOption(new Option('--interval <bytes>', 'mean bytes between samples').argParser(integerIn(1, 2 ** 30)).default(DEFAULT_SAMPLING_INTERVAL))
     .addOption(new Option('--limit <n>', 'rows of the printed table (0 = all)').argParser(integerIn(0, Number.MAX_SAFE_INTEGER)).default(10))
-    .addHelpText('after', '\nExamples:\n  tracemalloc attach 4242\n  tracemalloc attach 4242 --duration 30 --out prof\n  tracemalloc attach --inspect 9230\n\nSee docs/cli.md for what opening the inspector exposes.\n')
+    .addOption(new Option('--heap', 'instead of sampling, stream a heap snapshot into --out as tracemalloc-<pid>.heapsnapshot (refused when the process lacks the memory for it; V8 pauses it meanwhile)'))
+    .addHelpText('after', '\nExamples:\n  tracemalloc attach 4242\n  tracemalloc attach 4242 --duration 30 --out prof\n  tracemalloc attach --inspect 9230\n  tracemalloc attach 4242 --heap --out prof    # then: tracemalloc heap prof/tracemalloc-4242.heapsnapshot\n\nSee docs/cli.md for what opening the inspector exposes.\n')
     .action(async (pidText: string | undefined, options: AttachCliOptions) => {
       const pid = pidText === undefined ? undefined : pidArgument(pidText);
       if (pid === undefined && options.inspect === undefined) throw new UsageError('give the process id, or --inspect with its inspector port');
@@ -76,6 +78,16 @@ async function run(pid: number | undefined, options: AttachCliOptions): Promise<
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    if (options.heap) {
+      const path = join(out, pid === undefined ? `tracemalloc-attach-${Date.now()}.heapsnapshot` : `tracemalloc-${pid}.heapsnapshot`);
+      const result = await attachHeapSnapshot({ pid, inspect: options.inspect, port: options.port, path, onStatus: (line) => process.stderr.write(style.dim(`${line}\n`)) });
+      if (result.openedInspector && !result.inspectorClosed) {
+        process.stderr.write(`tracemalloc: warning: the inspector of pid ${result.pid} still answers after closing it\n`);
+      }
+      const shown = relative(process.cwd(), path) || path;
+      process.stdout.write(`wrote ${shown.startsWith('..') ? path : shown} (${formatSize(result.bytes)}); see it with: tracemalloc heap ${shown.startsWith('..') ? path : shown}\n`);
+      return 0;
+    }
     const result = await attach({
       pid,
       inspect: options.inspect,

@@ -3,6 +3,7 @@
  * it is open, run V8's sampling heap profiler there for a while, and leave
  * the process as it was: profiler stopped, inspector closed if we opened it.
  */
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Snapshot } from '../model/index.js';
@@ -198,15 +199,24 @@ async function closeInspector(inspector: RemoteInspector, port: number | null): 
   return false;
 }
 
+interface Attached<T> {
+  value: T;
+  identity: Identity;
+  openedInspector: boolean;
+  inspectorClosed: boolean;
+}
+
 /**
- * Attach to a running Node process and sample its live allocations.
- * Throws a RemoteError (one line) when the process cannot be attached, and
- * a TargetGoneError when it exits during the attach.
+ * Find or open the target's inspector, connect, check whose it is, run
+ * `work`, and leave: the inspector closed again if this opened it.
  */
-export async function attach(options: AttachOptions): Promise<AttachResult> {
+async function withTarget<T>(
+  options: Pick<AttachOptions, 'pid' | 'inspect' | 'port'>,
+  work: (inspector: RemoteInspector, identity: Identity, where: string, opened: boolean) => Promise<T>,
+): Promise<Attached<T>> {
   // Before any signal: failing after SIGUSR1 would leave the inspector open.
   webSocketClass();
-  const target = await findTarget(options);
+  const target = await findTarget(options as AttachOptions);
   const where = target.port === null ? target.url : `127.0.0.1:${target.port}`;
   let inspector: RemoteInspector;
   try {
@@ -215,43 +225,58 @@ export async function attach(options: AttachOptions): Promise<AttachResult> {
     if (target.opened) throw new RemoteError(`${(err as Error).message}; the inspector that SIGUSR1 opened on ${where} stays open`);
     throw err;
   }
-  let closedInspector = true;
-  let profile: SamplingHeapProfile;
-  let identity: Identity;
-  let started = false;
+  let inspectorClosed = true;
   try {
-    identity = await identify(inspector);
+    const identity = await identify(inspector);
     if (options.pid !== undefined && identity.pid !== options.pid) {
       throw new RemoteError(`the inspector on ${where} belongs to pid ${identity.pid}, not ${options.pid}; pass the right one with --port`);
     }
-    await inspector.call('HeapProfiler.enable');
-    if (await samplingRunning(inspector)) {
-      throw new RemoteError(`V8's sampling heap profiler already runs in pid ${identity.pid} (another profiler, or tracemalloc in sampling mode); V8 has one per process`);
-    }
-    await inspector.call('HeapProfiler.startSampling', {
-      samplingInterval: options.samplingInterval,
-      stackDepth: STACK_DEPTH,
-      includeObjectsCollectedByMajorGC: false,
-      includeObjectsCollectedByMinorGC: false,
-    });
-    started = true;
-    options.onStatus?.(
-      `tracemalloc: sampling pid ${identity.pid} (Node ${identity.version}) for ${options.durationMs / 1000} s over its inspector on ${where}` +
-        `${target.opened ? ' (opened by SIGUSR1, closed after)' : ' (already open, left open)'}; Ctrl-C ends early`,
-    );
-    await waitSampling(inspector, options.durationMs, options.signal);
-    profile = (await inspector.call<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile', {}, 120_000)).profile;
-    await inspector.call('HeapProfiler.stopSampling');
-    started = false;
-    await inspector.call('HeapProfiler.disable');
+    const value = await work(inspector, identity, where, target.opened);
+    return { value, identity, openedInspector: target.opened, inspectorClosed };
   } finally {
-    // A dropped connection stops the profiler by itself (V8 disables the session's agent).
-    if (started && inspector.open) await inspector.call('HeapProfiler.stopSampling').catch(() => {});
-    if (target.opened && inspector.open) closedInspector = await closeInspector(inspector, target.port);
+    if (target.opened && inspector.open) inspectorClosed = await closeInspector(inspector, target.port);
     inspector.close();
   }
+}
+
+/**
+ * Attach to a running Node process and sample its live allocations.
+ * Throws a RemoteError (one line) when the process cannot be attached, and
+ * a TargetGoneError when it exits during the attach.
+ */
+export async function attach(options: AttachOptions): Promise<AttachResult> {
+  const attached = await withTarget(options, async (inspector, identity, where, opened) => {
+    let started = false;
+    try {
+      await inspector.call('HeapProfiler.enable');
+      if (await samplingRunning(inspector)) {
+        throw new RemoteError(`V8's sampling heap profiler already runs in pid ${identity.pid} (another profiler, or tracemalloc in sampling mode); V8 has one per process`);
+      }
+      await inspector.call('HeapProfiler.startSampling', {
+        samplingInterval: options.samplingInterval,
+        stackDepth: STACK_DEPTH,
+        includeObjectsCollectedByMajorGC: false,
+        includeObjectsCollectedByMinorGC: false,
+      });
+      started = true;
+      options.onStatus?.(
+        `tracemalloc: sampling pid ${identity.pid} (Node ${identity.version}) for ${options.durationMs / 1000} s over its inspector on ${where}` +
+          `${opened ? ' (opened by SIGUSR1, closed after)' : ' (already open, left open)'}; Ctrl-C ends early`,
+      );
+      await waitSampling(inspector, options.durationMs, options.signal);
+      const profile = (await inspector.call<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile', {}, 120_000)).profile;
+      await inspector.call('HeapProfiler.stopSampling');
+      started = false;
+      await inspector.call('HeapProfiler.disable');
+      return profile;
+    } finally {
+      // A dropped connection stops the profiler by itself (V8 disables the session's agent).
+      if (started && inspector.open) await inspector.call('HeapProfiler.stopSampling').catch(() => {});
+    }
+  });
+  const { identity } = attached;
   const builder = new TracebackBuilder({ limit: options.frames, internalFrames: false, sourceMaps: new SourceMapResolver() });
-  const { traces } = tracesFromSamplingProfile(profile, options.samplingInterval, builder);
+  const { traces } = tracesFromSamplingProfile(attached.value, options.samplingInterval, builder);
   const snapshot = new Snapshot(traces, options.frames, {
     mode: 'sampling',
     samplingInterval: options.samplingInterval,
@@ -259,5 +284,86 @@ export async function attach(options: AttachOptions): Promise<AttachResult> {
     pid: identity.pid,
     nodeVersion: identity.version,
   });
-  return { snapshot, pid: identity.pid, openedInspector: target.opened, inspectorClosed: closedInspector };
+  return { snapshot, pid: identity.pid, openedInspector: attached.openedInspector, inspectorClosed: attached.inspectorClosed };
+}
+
+// V8 builds the whole snapshot graph in the target before it sends a byte:
+// about twice the used heap (Node's documentation of writeHeapSnapshot).
+const REMOTE_NEED_PER_HEAP_BYTE = 2;
+const MiB = 1024 * 1024;
+
+/**
+ * Refuse a heap snapshot the target has no room for: a profiler must not
+ * kill the program it measures. `available` is the target's free memory
+ * (the smaller of the machine's and its container's).
+ */
+export function checkRemoteSnapshotBudget(pid: number, heapUsed: number, available: number): void {
+  const needed = heapUsed * REMOTE_NEED_PER_HEAP_BYTE;
+  if (needed > available) {
+    throw new RemoteError(
+      `not taking a heap snapshot of pid ${pid}: it needs about ${Math.round(needed / MiB)} MiB there (${Math.round(heapUsed / MiB)} MiB heap) ` +
+        `but only ${Math.round(available / MiB)} MiB is free; attach without --heap samples instead`,
+    );
+  }
+}
+
+// Run in the target: its used heap and its free memory, as the memory guard reads them here.
+const BUDGET_EXPRESSION = `(() => {
+  const v8 = process.getBuiltinModule('node:v8'), os = process.getBuiltinModule('node:os'), fs = process.getBuiltinModule('node:fs');
+  let available = os.freemem();
+  try {
+    const max = fs.readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim();
+    if (max !== 'max') available = Math.min(available, Number(max) - Number(fs.readFileSync('/sys/fs/cgroup/memory.current', 'utf8').trim()));
+  } catch {}
+  return JSON.stringify([v8.getHeapStatistics().used_heap_size, available]);
+})()`;
+
+/** What {@link attachHeapSnapshot} wrote. */
+export interface HeapAttachResult {
+  pid: number;
+  /** Bytes written to the file. */
+  bytes: number;
+  openedInspector: boolean;
+  inspectorClosed: boolean;
+}
+
+/**
+ * Attach to a running Node process and stream a `.heapsnapshot` of it into
+ * `path` (written to `path.tmp` first, renamed when complete), after
+ * checking that the target has the memory for it.
+ */
+export async function attachHeapSnapshot(
+  options: Pick<AttachOptions, 'pid' | 'inspect' | 'port' | 'onStatus'> & { path: string },
+): Promise<HeapAttachResult> {
+  const partial = `${options.path}.tmp`;
+  const attached = await withTarget(options, async (inspector, identity, where, opened) => {
+    const budget = await inspector.call<{ result: { value?: unknown } }>('Runtime.evaluate', { expression: BUDGET_EXPRESSION, returnByValue: true });
+    const [heapUsed, available] = JSON.parse(String(budget.result.value)) as [number, number];
+    checkRemoteSnapshotBudget(identity.pid, heapUsed, available);
+    options.onStatus?.(
+      `tracemalloc: taking a heap snapshot of pid ${identity.pid} (Node ${identity.version}, ${Math.round(heapUsed / MiB)} MiB heap) over its inspector on ${where}` +
+        `${opened ? ' (opened by SIGUSR1, closed after)' : ' (already open, left open)'}`,
+    );
+    const fd = openSync(partial, 'w');
+    let bytes = 0;
+    try {
+      inspector.onEvent<{ chunk: string }>('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => {
+        bytes += writeSync(fd, chunk);
+      });
+      await inspector.call('HeapProfiler.enable');
+      // V8 pauses the target while it walks the heap: seconds per GB.
+      await inspector.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 30 * 60_000);
+      await inspector.call('HeapProfiler.disable');
+    } catch (err) {
+      closeSync(fd);
+      rmSync(partial, { force: true });
+      throw err;
+    } finally {
+      inspector.onEvent('HeapProfiler.addHeapSnapshotChunk', null);
+    }
+    closeSync(fd);
+    renameSync(partial, options.path);
+    return bytes;
+  });
+  return { pid: attached.identity.pid, bytes: attached.value, openedInspector: attached.openedInspector, inspectorClosed: attached.inspectorClosed };
 }
