@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fixture, runNode } from './helpers.js';
+import { fileURLToPath } from 'node:url';
+import { fixture, runNode, writeStandInTsx } from './helpers.js';
 import { nodeStripsTypes } from '../src/agent/ts-imports.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -249,9 +249,8 @@ test('run executes a .ts file with frames at .ts lines where Node strips types, 
   }
 });
 
-// Where Node cannot strip types, run puts the project's tsx first on the command line. A
-// stand-in tsx (TypeScript's own transpiler, inline source maps and source map support on, as tsx) keeps the
-// test off esbuild's native binary.
+// Where Node cannot strip types, run puts the project's tsx first on the command line
+// (a stand-in, see writeStandInTsx).
 test('run loads the project\'s TypeScript loader (tsx) first, with frames at .ts lines', (t) => {
   if (stripsTypes) {
     t.skip(`Node ${process.version} strips types itself; run adds no loader`);
@@ -260,22 +259,7 @@ test('run loads the project\'s TypeScript loader (tsx) first, with frames at .ts
   const project = tempDir();
   const out = tempDir();
   try {
-    const tsx = join(project, 'node_modules', 'tsx');
-    mkdirSync(tsx, { recursive: true });
-    writeFileSync(join(project, 'package.json'), '{ "name": "app", "private": true }\n');
-    writeFileSync(join(tsx, 'package.json'), '{ "name": "tsx", "version": "0.0.0", "type": "module", "exports": "./index.js" }\n');
-    // As tsx does: Node's source map support on, then the hooks.
-    writeFileSync(join(tsx, 'index.js'), "import { register } from 'node:module';\nprocess.setSourceMapsEnabled(true);\nregister('./hooks.js', import.meta.url);\n");
-    const typescript = pathToFileURL(fileURLToPath(new URL('../../node_modules/typescript/lib/typescript.js', import.meta.url))).href;
-    writeFileSync(
-      join(tsx, 'hooks.js'),
-      `import ts from ${JSON.stringify(typescript)};\nimport { readFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\n` +
-        'export async function load(url, context, next) {\n' +
-        "  if (!url.endsWith('.ts')) return next(url, context);\n" +
-        '  const fileName = fileURLToPath(url);\n' +
-        "  const out = ts.transpileModule(readFileSync(fileName, 'utf8'), { fileName, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true, inlineSources: true } });\n" +
-        "  return { format: 'module', source: out.outputText, shortCircuit: true };\n}\n",
-    );
+    writeStandInTsx(project);
     const run = runNode([CLI, 'run', '--mode', 'exact', '--out', out, '--', 'node', APP_TS, '0'], { env: NO_COLOR, cwd: project });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'kept 3040\n');

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture, runJson, runNode } from './helpers.js';
+import { fixture, runJson, runNode, writeStandInTsx } from './helpers.js';
 import { Snapshot } from '../src/index.js';
 
 interface FrameJson { file: string; line: number; fn: string; atLine: boolean }
@@ -169,9 +169,13 @@ test('tracemalloc run --lines on a .ts file: top shows allocating lines, and an 
   const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const app = fileURLToPath(new URL('../../test/fixtures/lines-app.ts', import.meta.url));
   const out = mkdtempSync(join(tmpdir(), 'tm-lines-'));
+  // On a Node without type stripping, run loads the project's tsx (a stand-in here). Line mode
+  // instruments the files under the working directory by default: the fixtures are elsewhere.
+  const project = mkdtempSync(join(tmpdir(), 'tm-lines-project-'));
+  writeStandInTsx(project);
   try {
-    const env = { NO_COLOR: '1', NODE_TRACEMALLOC_LINES_EXCLUDE: '**/lines-lib.*' };
-    const run = runNode([CLI, 'run', '--lines', '--line-sample-every', '4', '--out', out, '--', app], { env });
+    const env = { NO_COLOR: '1', NODE_TRACEMALLOC_LINES_INCLUDE: `${dirname(app)}/**`, NODE_TRACEMALLOC_LINES_EXCLUDE: '**/lines-lib.*' };
+    const run = runNode([CLI, 'run', '--lines', '--line-sample-every', '4', '--out', out, '--', app], { env, cwd: project });
     assert.equal(run.status, 0, run.stderr);
     const snap = readdirSync(out).find((f) => f.endsWith('-exit.snap'))!;
     const top = runNode([CLI, 'top', join(out, snap), '--key', 'lineno', '--limit', '0'], { env });
@@ -184,6 +188,7 @@ test('tracemalloc run --lines on a .ts file: top shows allocating lines, and an 
     assert.match(top.stdout, /Note: line mode/);
   } finally {
     rmSync(out, { recursive: true, force: true });
+    rmSync(project, { recursive: true, force: true });
   }
 });
 
