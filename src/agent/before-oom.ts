@@ -116,10 +116,12 @@ export function snapshotBeforeOom(options: BeforeOomOptions): BeforeOomWatch {
     throw new Error('tracemalloc: a snapshot before an out-of-memory death needs sampling mode without line mode: the other modes read a heap snapshot, about three times the heap');
   }
   const path = expandDumpPath(options.path);
+  const heapFraction = fraction(options.heapFraction, 'heapFraction');
+  const rssFraction = fraction(options.rssFraction, 'rssFraction');
   const oldLimit = oldGenerationLimit();
-  const heapAt = fraction(options.heapFraction, 'heapFraction') * oldLimit;
+  const heapAt = heapFraction * oldLimit;
   const limit = containerLimit();
-  const rssAt = limit === null ? Infinity : fraction(options.rssFraction, 'rssFraction') * limit;
+  const rssAt = limit === null ? Infinity : rssFraction * limit;
   const intervalMs = options.intervalMs ?? 100;
   if (!(intervalMs >= 1)) throw new RangeError(`tracemalloc: intervalMs must be at least 1, got ${String(options.intervalMs)}`);
   let written = false;
