@@ -13,6 +13,20 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  */
 export const UNTRACED_BY_V8 = Number(process.versions.v8.split('.')[0]) <= 12 ? 10 : 0;
 
+/**
+ * Whether a sampled estimate `value` with stated 95% interval [low, high]
+ * covers `truth`: within three half-widths of it (5.9 sigma if the stated
+ * variance were right). Two half-widths proved too few: the stated bounds
+ * are narrower than the real spread (single runs 2.05 half-widths off, in
+ * both directions, in the suite on Node 22 and 24; bench/accuracy's bounds
+ * cover 26 of 30 sites on Node 26), an open item of issue 13. Three still
+ * fail the errors these tests exist for: a quarter of the count when V8
+ * folds objects, twice the bytes when a site is counted twice.
+ */
+export function estimateCovers(value: number, low: number, high: number, truth: number): boolean {
+  return Math.abs(value - truth) <= 1.5 * (high - low);
+}
+
 /** Absolute path of a compiled fixture under dist/test/fixtures. */
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

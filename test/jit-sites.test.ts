@@ -1,7 +1,7 @@
 // Allocations of functions the JIT inlines land on those functions, with default V8 flags (issue 13).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runJson, UNTRACED_BY_V8 } from './helpers.js';
+import { estimateCovers, fixture, runJson, UNTRACED_BY_V8 } from './helpers.js';
 
 interface Result {
   makeRecord: { size: number; count: number; sizeLow: number; sizeHigh: number };
@@ -18,9 +18,9 @@ const LINE_OF_LITERAL = '10';
 const run = (mode: string, scenario: string, calls: number): Result =>
   runJson<Result>([fixture('jit-inlined.js'), mode, scenario, String(calls)]);
 
-// Twice the stated 95% half-width (3.9 sigma), as in tracer-sampling.test.
+// See estimateCovers.
 function covers(r: Result['makeRecord'], truth: number): boolean {
-  return Math.abs(r.size - truth) <= r.sizeHigh - r.sizeLow;
+  return estimateCovers(r.size, r.sizeLow, r.sizeHigh, truth);
 }
 
 test('sampling: the bytes of an inlined function are at that function, for code optimised before start()', () => {

@@ -1,19 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runJson } from './helpers.js';
+import { estimateCovers, fixture, runJson } from './helpers.js';
 
 interface Result {
   estimate: { size: number; count: number; samples: number; sizeLow: number; sizeHigh: number; countLow: number; countHigh: number; confidence: number };
   truth: { size: number; count: number };
 }
 
-// The estimates must cover the truth within their stated error. The stated
-// bounds are 95% intervals (1.96 sigma); allowing twice their half-width
-// (3.9 sigma) keeps a correct estimator from failing more than once in 10,000 runs.
-function within(value: number, low: number, high: number, truth: number): boolean {
-  const half = (high - low) / 2;
-  return Math.abs(value - truth) <= 2 * half;
-}
+// The estimates must cover the truth within their stated error (see estimateCovers).
+const within = estimateCovers;
 
 for (const interval of [0, 16 * 1024]) {
   test(`sampling estimates cover the truth on a site holding tens of MB (interval ${interval || 'default'})`, () => {
