@@ -282,7 +282,9 @@ test('leaks reports a growing site with its holder and exits 1; a quiet scenario
   assert.match(leaky.stdout, /leak-global\.ts:\d+ in audit\(\): \+20[01] objects/);
   assert.match(leaky.stdout, /\(global\) → auditLog \(Array\)/);
 
-  const quiet = cli(['leaks', '--iterations', '4', '--warmup', '1', '--', fixture('leak-garbage.js')]);
+  // The defaults (3 warm-up runs, 8 measured): with one warm-up, what the JIT keeps at the site while
+  // it still optimises parse() (30 to 54 objects over 4 iterations, once on Node 20) read as growth.
+  const quiet = cli(['leaks', '--', fixture('leak-garbage.js')]);
   assert.equal(quiet.status, 0, quiet.stdout + quiet.stderr);
   assert.match(quiet.stdout, /no allocation site grew steadily/);
 
