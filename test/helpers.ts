@@ -6,12 +6,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * How many objects of a long allocating loop V8's allocation tracker may
- * leave untraced: V8 12 and older (Node 20, 22) give a few of them no trace
- * at all (trace node 0 in V8's own heap snapshot, with no tracemalloc code
- * involved: 3 to 7 of 200,000, docs/how-it-works.md); V8 13 and later
- * (Node 24, 26) trace every one, so exact counts stay exact there.
+ * leave untraced: V8 gives a few of them no trace at all (trace node 0 in
+ * V8's own heap snapshot, with no tracemalloc code involved: 3 to 7 of
+ * 200,000 in every run on Node 20 and 22, 1 to 2 in some runs on Node 24;
+ * none seen on Node 26; docs/how-it-works.md).
  */
-export const UNTRACED_BY_V8 = Number(process.versions.v8.split('.')[0]) <= 12 ? 10 : 0;
+export const UNTRACED_BY_V8 = 10;
 
 /**
  * Whether a sampled estimate `value` with stated 95% interval [low, high]

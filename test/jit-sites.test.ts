@@ -33,7 +33,7 @@ test('sampling: the bytes of an inlined function are at that function, for code 
 test('exact: every object of an inlined function is counted at that function', () => {
   const r = run('exact', 'warm-before', 80_000);
   assert.equal(r.truth.count, 20_000);
-  // Exact, but for the few objects V8 12 and older leave with no trace (UNTRACED_BY_V8).
+  // Exact, but for the few objects V8's tracker leaves with no trace (UNTRACED_BY_V8).
   const missing = OBJECTS_PER_RECORD * r.truth.count - r.makeRecord.count;
   assert.ok(missing >= 0 && missing <= UNTRACED_BY_V8, `${r.makeRecord.count} objects at makeRecord of ${OBJECTS_PER_RECORD * r.truth.count}`);
   assert.ok(r.makeRecord.size <= r.truth.size && r.makeRecord.size >= r.truth.size - missing * 64, `${r.makeRecord.size} bytes at makeRecord of ${r.truth.size}`);
