@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixture, runNode } from './helpers.js';
 import { Snapshot } from '../src/index.js';
-import { oldGenerationLimit } from '../src/agent/before-oom.js';
+import { oldGenerationLimit } from '../src/capture/memory-guard.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -31,7 +31,7 @@ test('run --before-oom: a program leaking into a 64 MiB heap dies of it and leav
 });
 
 test('the old generation limit is --max-old-space-size when given, and heap_size_limit less the young generation otherwise', () => {
-  const limit = (flags: string[]) => Number(runNode([...flags, '--input-type=module', '-e', `import { oldGenerationLimit } from ${JSON.stringify(new URL('../src/agent/before-oom.js', import.meta.url).href)}; process.stdout.write(String(oldGenerationLimit()))`]).stdout);
+  const limit = (flags: string[]) => Number(runNode([...flags, '--input-type=module', '-e', `import { oldGenerationLimit } from ${JSON.stringify(new URL('../src/capture/memory-guard.js', import.meta.url).href)}; process.stdout.write(String(oldGenerationLimit()))`]).stdout);
   assert.equal(limit(['--max-old-space-size=64']), 64 * 1024 * 1024);
   // V8's default old generation is 4096 MiB on this machine on every supported Node.
   assert.equal(limit([]), 4096 * 1024 * 1024);

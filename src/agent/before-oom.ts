@@ -15,12 +15,11 @@
  * event loop, so it sees a program whose loop turns (a server); a
  * synchronous loop that allocates until the process dies gives it no turn.
  */
-import { readFileSync } from 'node:fs';
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { isTracing, takeSnapshot, takesHeapSnapshot } from '../tracer/tracer.js';
 import { formatSize } from '../model/index.js';
 import { expandDumpPath } from './threads.js';
+import { containerLimit, oldGenerationLimit, oldGenerationUsed } from '../capture/memory-guard.js';
 
 /** When and where {@link snapshotBeforeOom} writes. */
 export interface BeforeOomOptions {
@@ -42,60 +41,6 @@ export interface BeforeOomWatch {
   readonly written: boolean;
   /** Stop watching; nothing is written after. */
   cancel(): void;
-}
-
-const MiB = 1024 * 1024;
-
-/** `--name=N` or `--name N` (MiB) in the process's V8 options, `-`/`_` alike, the last one winning. */
-function flagMiB(name: string): number | null {
-  const words = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv];
-  let value: number | null = null;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i].replaceAll('_', '-');
-    if (word === `--${name}`) value = Number(words[i + 1]);
-    else if (word.startsWith(`--${name}=`)) value = Number(word.slice(name.length + 3));
-  }
-  return value !== null && Number.isFinite(value) && value > 0 ? value : null;
-}
-
-/**
- * The old generation's limit, where V8 dies: `heap_size_limit` less the
- * young generation, which is three semi-spaces. Without
- * `--max-semi-space-size`, a semi-space is at most 16 MiB up to V8 12, 64
- * MiB on V8 13 and 32 MiB on V8 14 (measured: `heap_size_limit` is 4096 MiB
- * plus three of them on Node 20, 22, 24, 26).
- */
-export function oldGenerationLimit(): number {
-  const old = flagMiB('max-old-space-size');
-  if (old !== null) return old * MiB;
-  const v8 = Number(process.versions.v8.split('.')[0]);
-  const semi = flagMiB('max-semi-space-size') ?? (v8 <= 12 ? 16 : v8 === 13 ? 64 : 32);
-  return getHeapStatistics().heap_size_limit - 3 * semi * MiB;
-}
-
-/** Bytes used in the old generation: every space but the young one. */
-export function oldGenerationUsed(): number {
-  let used = 0;
-  for (const space of getHeapSpaceStatistics()) {
-    if (space.space_name !== 'new_space' && space.space_name !== 'new_large_object_space') used += space.space_used_size;
-  }
-  return used;
-}
-
-/** The container's memory limit (cgroup v2, else v1), or null. */
-function containerLimit(): number | null {
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    try {
-      const text = readFileSync(file, 'utf8').trim();
-      const bytes = Number(text);
-      // v1 writes a huge number for "no limit".
-      if (text !== 'max' && Number.isFinite(bytes) && bytes > 0 && bytes < 2 ** 60) return bytes;
-      return null;
-    } catch {
-      // not this cgroup version
-    }
-  }
-  return null;
 }
 
 function fraction(value: number | undefined, name: string): number {
