@@ -5,10 +5,13 @@
  * measured from a heap snapshot (bench/accuracy/truth.ts).
  *
  *   npm run bench:accuracy [-- --node BIN]... [--no-inlining | --flags "V8 FLAGS"]
- *                          [--modes sampling,exact,lines] [--programs a,b] [--detail]
+ *                          [--modes sampling,exact,lines] [--programs a,b] [--runs N] [--detail]
  *
  * Node binaries: --node (repeatable), else this one plus TRACEMALLOC_NODE_BINARIES
- * (colon-separated). Exits 0 whatever the figures: it is a benchmark.
+ * (colon-separated). `--runs N` runs each program N times and pools the
+ * figures: a 95% bound misses its truth by chance one time in twenty, so one
+ * run's 28 bounds say little about the rate. Exits 0 whatever the figures:
+ * it is a benchmark.
  */
 import { MODES, NO_INLINING, PROGRAMS, runProgram, type Mode, type ProgramResult } from './accuracy/check.js';
 
@@ -20,6 +23,7 @@ function parseArgs(argv: string[]) {
   let modes = [...MODES];
   let programs = PROGRAMS.map((p) => p.name);
   let detail = false;
+  let runs = 1;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--node') nodes.push(argv[++i]);
@@ -28,10 +32,11 @@ function parseArgs(argv: string[]) {
     else if (a === '--modes') modes = argv[++i].split(',') as Mode[];
     else if (a === '--programs') programs = argv[++i].split(',');
     else if (a === '--detail') detail = true;
+    else if (a === '--runs') runs = Math.max(1, Number(argv[++i]) || 1);
     else throw new Error(`unknown argument ${a}`);
   }
   if (nodes.length === 0) nodes.push(process.execPath, ...(process.env.TRACEMALLOC_NODE_BINARIES ?? '').split(':').filter(Boolean));
-  return { nodes, flags, modes, programs, detail };
+  return { nodes, flags, modes, programs, detail, runs };
 }
 
 const mb = (b: number) => (Math.abs(b) >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(0)} KB`);
@@ -84,7 +89,7 @@ function summary(mode: Mode, results: ProgramResult[], failed: number): string {
 }
 
 function main(): void {
-  const { nodes, flags, modes, programs, detail } = parseArgs(process.argv.slice(2));
+  const { nodes, flags, modes, programs, detail, runs } = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const summaries: string[] = [];
   console.log(
@@ -102,19 +107,22 @@ function main(): void {
       let version = '';
       console.log(`\n== ${mode} mode, ${flags.length ? `V8 flags ${flags.join(' ')}` : 'default V8 flags'}, ${node} ==`);
       console.log(`${'program'.padEnd(16)} ${'truth'.padStart(9)} ${'right fn'.padStart(9)} ${'right ln'.padStart(9)} ${'bounds'.padStart(7)} ${'Σ reported / heap growth'.padStart(28)}   biggest excess over truth`);
-      for (const program of programs) {
-        try {
-          const r = runProgram(program, mode, { node, flags });
-          version = r.node;
-          results.push(r);
-          console.log(row(r));
-          if (detail) for (const line of details(r)) console.log(line);
-        } catch (err) {
-          failed++;
-          console.log(`${program.padEnd(16)} FAILED: ${(err as Error).message}`);
+      for (let run = 0; run < runs; run++) {
+        for (const program of programs) {
+          try {
+            const r = runProgram(program, mode, { node, flags });
+            version = r.node;
+            results.push(r);
+            console.log(row(r));
+            if (detail) for (const line of details(r)) console.log(line);
+          } catch (err) {
+            failed++;
+            console.log(`${program.padEnd(16)} FAILED: ${(err as Error).message}`);
+          }
         }
       }
-      const s = `[node ${version || node}${flags.length ? ` ${flags.join(' ')}` : ''}] ${summary(mode, results, failed)}`;
+      const pooled = runs > 1 ? ` (${runs} runs pooled)` : '';
+      const s = `[node ${version || node}${flags.length ? ` ${flags.join(' ')}` : ''}${pooled}] ${summary(mode, results, failed)}`;
       console.log(s);
       summaries.push(s);
     }
