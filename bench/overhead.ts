@@ -7,6 +7,9 @@
  *
  * `sampling-64-heaponly` is the default interval without the off-heap
  * sampler (`start({ offHeap: false })`): the difference prices it.
+ * `sampling-64-launch` starts tracing before the warm-up run, as `run` and
+ * `--import tracemalloc/start` do: no optimised code is discarded, so it
+ * prices sampling without `start()`'s re-warm-up.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +21,7 @@ import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { allocationHeavy, httpService } from './workloads.js';
 import * as tracemalloc from '../src/index.js';
+import { startAtLaunch } from '../src/tracer/tracer.js';
 
 type Workload = 'alloc' | 'http';
 const SELF = fileURLToPath(import.meta.url);
@@ -35,9 +39,12 @@ async function runWorkload(workload: Workload): Promise<void> {
 
 /** Child: warm up untraced, start the configuration, time two runs of the workload. */
 async function child(config: string, workload: Workload): Promise<void> {
+  if (config === 'sampling-64-launch') startAtLaunch({ mode: 'sampling', samplingInterval: 64 * 1024 });
   await runWorkload(workload);
   let raw: Session | null = null;
-  if (config.startsWith('sampling-')) {
+  if (config === 'sampling-64-launch') {
+    // Tracing since launch.
+  } else if (config.startsWith('sampling-')) {
     // `-heaponly`: without the off-heap sampler (start({ offHeap: false })), to price it in the same run.
     const [kib, variant] = config.slice(9).split('-');
     tracemalloc.start({ mode: 'sampling', samplingInterval: Number(kib) * 1024, offHeap: variant !== 'heaponly' });
@@ -98,7 +105,7 @@ function parent(): void {
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
   const quick = args.includes('--quick');
   const intervals = quick ? [64] : [32, 64, 128, 256, 512];
-  const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'exact', 'v8-tracker'];
+  const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'sampling-64-launch', 'exact', 'v8-tracker'];
   const med = runChildren(SELF, configs, ['http', 'alloc'], reps, ['--expose-gc']);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced; steady: the second run after start(), first: the first`);
   for (const workload of ['http', 'alloc'] as Workload[]) {

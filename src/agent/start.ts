@@ -32,7 +32,7 @@
  * A bad setting prints one line on stderr and leaves the program untraced:
  * the profiler never stops the program it measures.
  */
-import { start, snapshotCostMs, takeSnapshot, onTracingExit, type LineOptions, type TraceMode } from '../tracer/tracer.js';
+import { startAtLaunch, snapshotCostMs, takeSnapshot, onTracingExit, type LineOptions, type TraceMode } from '../tracer/tracer.js';
 import { isMainThread } from 'node:worker_threads';
 import { ownEndingSignals } from './signals.js';
 import { expandDumpPath } from './threads.js';
@@ -80,7 +80,7 @@ function fromEnv(): void {
   if (beforeOom && ((env.NODE_TRACEMALLOC_MODE || 'sampling') !== 'sampling' || linesFromEnv(env))) {
     throw new Error('NODE_TRACEMALLOC_BEFORE_OOM needs sampling mode without line mode: the other modes read a heap snapshot, about three times the heap');
   }
-  start({
+  startAtLaunch({
     frames,
     mode: (env.NODE_TRACEMALLOC_MODE || 'sampling') as TraceMode,
     samplingInterval: interval,

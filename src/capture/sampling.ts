@@ -62,8 +62,8 @@ export class SamplingCapture {
   private releaseInlining: (() => void) | null = null;
   private halted = false;
 
-  /** `keepInlining` leaves V8's inlining as it is (see holdNoInlining). */
-  constructor(readonly samplingInterval: number, stackDepth: number, keepInlining = false) {
+  /** `keepInlining` leaves V8's inlining as it is; `atLaunch`: no program code ran yet (see holdNoInlining). */
+  constructor(readonly samplingInterval: number, stackDepth: number, keepInlining = false, atLaunch = false) {
     try {
       this.session.post('HeapProfiler.enable');
       if (running(this.session)) {
@@ -79,7 +79,7 @@ export class SamplingCapture {
         includeObjectsCollectedByMajorGC: false,
         includeObjectsCollectedByMinorGC: false,
       });
-      if (!keepInlining) this.releaseInlining = holdNoInlining();
+      if (!keepInlining) this.releaseInlining = holdNoInlining(atLaunch);
     } catch (err) {
       this.session.disconnect();
       setFolding(true);

@@ -67,9 +67,9 @@ export class TrackingCapture {
   private idWaiters: Array<(id: number) => void> = [];
   private releaseTracker = (): void => {};
 
-  /** `keepInlining` leaves V8's inlining as it is (see holdNoInlining). */
-  constructor(keepInlining = false) {
-    this.releaseInlining = keepInlining ? () => {} : holdNoInlining();
+  /** `keepInlining` leaves V8's inlining as it is; `atLaunch`: no program code ran yet (see holdNoInlining). */
+  constructor(keepInlining = false, atLaunch = false) {
+    this.releaseInlining = keepInlining ? () => {} : holdNoInlining(atLaunch);
     setFlagsFromString(`--no-${COMPACT_FLAG}`);
     if (this.launched) {
       this.session = launchSession ??= new InspectorSession();

@@ -34,6 +34,8 @@ export interface TraceSessionOptions {
   samplingInterval: number;
   /** Leave V8's inlining on (see StartOptions.keepInlining). */
   keepInlining?: boolean;
+  /** No code of the program has run yet (`--import tracemalloc/start`, `run`): no optimised code to discard. */
+  atLaunch?: boolean;
   /** Trace ArrayBuffer backing stores too (see StartOptions.offHeap); default false. */
   offHeap?: boolean;
   /**
@@ -73,12 +75,12 @@ export class TraceSession {
     this.offHeapSampler = null;
     if (options.mode === 'exact') {
       this.sampling = null;
-      this.tracking = new TrackingCapture(keepInlining);
+      this.tracking = new TrackingCapture(keepInlining, options.atLaunch);
       // V8's tracker from launch traces what came before the session, which must not count.
       if (this.tracking.launched) this.tracking.sinceId = highestObjectId(this.tracking);
     } else {
       this.tracking = null;
-      this.sampling = new SamplingCapture(options.samplingInterval, STACK_DEPTH, keepInlining);
+      this.sampling = new SamplingCapture(options.samplingInterval, STACK_DEPTH, keepInlining, options.atLaunch);
       if (this.offHeap) this.offHeapSampler = new OffHeapSampler(options.samplingInterval, STACK_DEPTH);
     }
     // The inspector's tracker keeps the event loop alive forever; stop it once nothing else does.

@@ -145,8 +145,8 @@ function checkLines(lines: unknown): LineOptions | null {
 // Callers captured per line sample: the frames kept plus some for internals dropped on the way.
 const lineDepth = (limit: number): number => (limit === 1 ? 1 : Math.min(limit + 4, STACK_DEPTH));
 
-function capture(mode: TraceMode, samplingInterval: number, keepInlining: boolean, offHeap: boolean): TraceSession {
-  return new TraceSession({ mode, samplingInterval, keepInlining, offHeap, onIdle: onProcessExit });
+function capture(mode: TraceMode, samplingInterval: number, keepInlining: boolean, offHeap: boolean, atLaunch: boolean): TraceSession {
+  return new TraceSession({ mode, samplingInterval, keepInlining, offHeap, atLaunch, onIdle: onProcessExit });
 }
 
 /**
@@ -165,6 +165,19 @@ function capture(mode: TraceMode, samplingInterval: number, keepInlining: boolea
  * profiler) already runs V8's sampling heap profiler: V8 has one per isolate.
  */
 export function start(options: StartOptions = {}): void {
+  startTracing(options, false);
+}
+
+/**
+ * {@link start} before any code of the program has run (`--import
+ * tracemalloc/start`, `tracemalloc run`, a worker's first line): nothing is
+ * optimised yet, so V8's code is not discarded. Not part of the public API.
+ */
+export function startAtLaunch(options: StartOptions = {}): void {
+  startTracing(options, true);
+}
+
+function startTracing(options: StartOptions, atLaunch: boolean): void {
   const frames = checkFrames(options.frames ?? 1);
   const mode = options.mode ?? 'sampling';
   if (mode !== 'sampling' && mode !== 'exact') {
@@ -192,7 +205,7 @@ export function start(options: StartOptions = {}): void {
   }
   const keepInlining = options.keepInlining === true;
   const offHeap = options.offHeap !== false;
-  const session = capture(mode, samplingInterval, keepInlining, offHeap);
+  const session = capture(mode, samplingInterval, keepInlining, offHeap, atLaunch);
   let lineEvery: number | null = null;
   if (lines) {
     try {
@@ -363,7 +376,7 @@ export function resetPeak(): void {
 export function clearTraces(): void {
   if (!active) return;
   active.session.stop();
-  active.session = capture(active.mode, active.samplingInterval, active.keepInlining, active.offHeap);
+  active.session = capture(active.mode, active.samplingInterval, active.keepInlining, active.offHeap, false);
   if (active.lineEvery !== null) startLineRecording(active.lineEvery, lineDepth(active.policy.limit));
 }
 
