@@ -11,7 +11,7 @@
  * - TRACEMALLOC_RUN_SIGNAL: signal that writes a snapshot (none if empty).
  * - TRACEMALLOC_RUN_EVERY: seconds between periodic snapshots (none if empty).
  * - TRACEMALLOC_RUN_STATUS_FD: descriptor of the channel to `run` (signals.ts).
- * - TRACEMALLOC_RUN_FOLLOW: '0' leaves worker threads untraced (run-workers.ts).
+ * - TRACEMALLOC_RUN_FOLLOW: '0' leaves worker threads and child processes untraced.
  */
 import { isMainThread } from 'node:worker_threads';
 import { nodeStripsTypes, resolveTsImports } from './ts-imports.js';
@@ -26,7 +26,23 @@ const follow = process.env.TRACEMALLOC_RUN_FOLLOW !== '0' && process.env.TRACEMA
 if (isMainThread || follow) {
   // The channel to `run` is the main thread's.
   if (isMainThread) connectToRun(process.env);
+  if (isMainThread && follow) followChildProcesses(process.env);
   await import('./start.js');
   const { setupRunHooks } = await import('./run-hooks.js');
   setupRunHooks(process.env);
+}
+
+/**
+ * Node programs that this one starts (`spawn`, `exec`, `execFile`, `fork`,
+ * and the tools built on them) inherit NODE_OPTIONS, so they load this
+ * preload too and trace themselves into the same folder, each under its own
+ * pid. A child given an environment without NODE_OPTIONS is not traced.
+ * Exact mode passes V8's tracker from launch on, as `run` does.
+ */
+function followChildProcesses(env: NodeJS.ProcessEnv): void {
+  const own = [`--import=${import.meta.url}`];
+  if (env.NODE_TRACEMALLOC_MODE === 'exact') own.push('--track-heap-objects');
+  const options = env.NODE_OPTIONS ?? '';
+  const added = own.filter((option) => !options.split(/\s+/).includes(option));
+  if (added.length > 0) env.NODE_OPTIONS = [options, ...added].filter(Boolean).join(' ');
 }

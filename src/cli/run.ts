@@ -54,8 +54,8 @@ export function registerRun(program: Command): void {
         'first line. Snapshots go to --out as tracemalloc-<pid>-exit.snap when the program ends (also on Ctrl-C/SIGTERM\n' +
         'when the program does not handle them), tracemalloc-<pid>-NNN-signal.snap on --signal, and -NNN-timer.snap with\n' +
         '--every. The exit code is the program\'s own. Worker threads are traced too (unless --no-follow), each into\n' +
-        'tracemalloc-<pid>-t<threadId>-<script>-*.snap; processes started with child_process.fork() are, each into\n' +
-        'its own files. tracemalloc top <folder> shows them merged. --before-oom also writes tracemalloc-<pid>-oom.snap\n' +
+        'tracemalloc-<pid>-t<threadId>-<script>-*.snap, and so are Node child processes (fork, spawn, exec: they\n' +
+        'inherit NODE_OPTIONS), each into its own files. tracemalloc top <folder> shows them merged. --before-oom also writes tracemalloc-<pid>-oom.snap\n' +
         'when memory nears its limit, so an out-of-memory death leaves its cause.',
     )
     .argument('<program...>', "the script and its arguments, or 'node ...args', after '--'")
@@ -66,7 +66,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--line-sample-every <n>', 'line mode: mean allocations between two samples').argParser(integerIn(1, 2 ** 30)))
     .addOption(new Option('--out <dir>', 'folder for snapshots (created if missing)').default('.'))
     .addOption(new Option('--every <seconds>', 'also write a snapshot every N seconds').argParser(seconds))
-    .addOption(new Option('--no-follow', 'trace the main thread only, not worker threads'))
+    .addOption(new Option('--no-follow', 'trace the main thread only, not worker threads or Node child processes'))
     .addOption(new Option('--before-oom', 'sampling mode: write tracemalloc-<pid>-oom.snap once when the heap or RSS reaches 75% of its limit'))
     .addOption(new Option('--signal <name>', "signal that writes a snapshot, or 'none'").argParser(signalName).default('SIGUSR2'))
     .passThroughOptions()

@@ -1,0 +1,81 @@
+// `tracemalloc run` follows Node child processes (issue 18): spawn, exec and
+// tools built on them inherit NODE_OPTIONS, and each child traces itself
+// into the run's folder under its own pid; `top` over the folder merges them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixture, runNode, UNTRACED_BY_V8 } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+interface TopJson {
+  rows: Array<{ frames: Array<{ function: string; file: string }>; count: number; threads?: string[] }>;
+  sources: Array<{ label: string }>;
+}
+
+function traced(runArgs: string[], program: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'tm-children-'));
+  // Without NODE_TEST_CONTEXT, a `node --test` inside reports as a runner of its own, not to this test's runner.
+  const env = { NO_COLOR: '1', NODE_TEST_CONTEXT: undefined };
+  const run = runNode([CLI, 'run', '--out', out, ...runArgs, '--', ...program], { env, hangLimitMs: 90_000 });
+  const snaps = readdirSync(out).filter((f) => f.endsWith('.snap')).sort();
+  const top = (): TopJson => {
+    const shown = runNode([CLI, 'top', out, '--json', '--limit', '0']);
+    assert.equal(shown.status, 0, shown.stderr);
+    return JSON.parse(shown.stdout) as TopJson;
+  };
+  return { run, snaps, top, done: () => rmSync(out, { recursive: true, force: true }) };
+}
+
+const pidOf = (file: string) => /^tracemalloc-(\d+)-exit\.snap$/.exec(file)?.[1];
+
+test('children started with spawn() and exec() trace themselves, exactly, each under its own pid', () => {
+  const t = traced(['--mode', 'exact'], [process.execPath, fixture('spawner.js')]);
+  try {
+    assert.equal(t.run.status, 0, t.run.stderr);
+    for (const line of ['spawn child kept 20000', 'exec child kept 20000', 'spawner done']) assert.ok(t.run.stdout.includes(`${line}\n`), t.run.stdout);
+    const pids = new Set(t.snaps.map(pidOf));
+    assert.equal(t.snaps.length, 3, `an exit snapshot from the program and from each child: ${t.snaps}`);
+    assert.equal(pids.size, 3, `three processes: ${t.snaps}`);
+    const view = t.top();
+    assert.equal(view.sources.length, 3, JSON.stringify(view.sources));
+    const held = view.rows.find((r) => r.frames.at(-1)!.function === 'holdInChild');
+    assert.ok(held, 'holdInChild is in the merged view');
+    assert.match(held.frames.at(-1)!.file, /spawned-child\.(ts|js)$/);
+    // 20,000 objects in each child, plus the array's backing stores.
+    assert.ok(held.count >= 40_000 - 2 * UNTRACED_BY_V8 && held.count < 40_100, `holdInChild count: ${held.count}`);
+    assert.equal(held.threads?.length, 2, `two processes kept them: ${held.threads}`);
+  } finally {
+    t.done();
+  }
+});
+
+test('--no-follow leaves child processes untraced', () => {
+  const t = traced(['--no-follow'], [process.execPath, fixture('spawner.js')]);
+  try {
+    assert.equal(t.run.status, 0, t.run.stderr);
+    assert.ok(t.run.stdout.includes('spawner done\n'));
+    assert.equal(t.snaps.length, 1, `${t.snaps}`);
+  } finally {
+    t.done();
+  }
+});
+
+test("a real multi-process tool: node's test runner runs a test file in its own child process, which is traced", () => {
+  const t = traced(['--mode', 'exact'], [process.execPath, '--test', '--test-reporter=tap', fixture('child-suite.js')]);
+  try {
+    assert.equal(t.run.status, 0, t.run.stderr + t.run.stdout);
+    assert.match(t.run.stdout, /^# pass 1$/m);
+    // Node runs no --import in the runner's own process; the test file's process is traced.
+    const runner = /tracing pid (\d+)/.exec(t.run.stderr)?.[1];
+    assert.ok(t.snaps.some((f) => pidOf(f) !== runner), `a snapshot from the test file's process: ${t.snaps}, runner ${runner}`);
+    const held = t.top().rows.find((r) => r.frames.at(-1)!.function === 'holdInSuite');
+    assert.ok(held, 'holdInSuite, run in the test file process, is in the merged view');
+    assert.ok(held.count >= 30_000 - UNTRACED_BY_V8 && held.count < 30_100, `holdInSuite count: ${held.count}`);
+  } finally {
+    t.done();
+  }
+});
