@@ -3,13 +3,14 @@
  * intervals, in exact mode, and under V8's raw allocation tracker, each in a
  * fresh child process, interleaved and repeated; prints median ratios.
  *
- *   npm run bench:overhead [-- --reps 5 --quick]
+ *   npm run bench:overhead [-- --reps 5 --quick --configs sampling-64,sampling-64-launch]
  *
  * `sampling-64-heaponly` is the default interval without the off-heap
  * sampler (`start({ offHeap: false })`): the difference prices it.
  * `sampling-64-launch` starts tracing before the warm-up run, as `run` and
  * `--import tracemalloc/start` do: no optimised code is discarded, so it
- * prices sampling without `start()`'s re-warm-up.
+ * prices sampling without `start()`'s re-warm-up. `sampling-64-keep` starts
+ * with `keepInlining: true`: V8's inlining stays on and no code is discarded.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ async function child(config: string, workload: Workload): Promise<void> {
   } else if (config.startsWith('sampling-')) {
     // `-heaponly`: without the off-heap sampler (start({ offHeap: false })), to price it in the same run.
     const [kib, variant] = config.slice(9).split('-');
-    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(kib) * 1024, offHeap: variant !== 'heaponly' });
+    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(kib) * 1024, offHeap: variant !== 'heaponly', keepInlining: variant === 'keep' });
   } else if (config === 'exact') {
     tracemalloc.start({ mode: 'exact' });
   } else if (config === 'v8-tracker') {
@@ -105,7 +106,10 @@ function parent(): void {
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
   const quick = args.includes('--quick');
   const intervals = quick ? [64] : [32, 64, 128, 256, 512];
-  const configs = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'sampling-64-launch', 'exact', 'v8-tracker'];
+  const all = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'sampling-64-launch', 'sampling-64-keep', 'exact', 'v8-tracker'];
+  // `--configs a,b`: only these (untraced always runs, as the baseline).
+  const only = args.includes('--configs') ? new Set(args[args.indexOf('--configs') + 1].split(',')) : null;
+  const configs = only ? all.filter((c) => c === 'untraced' || only.has(c)) : all;
   const med = runChildren(SELF, configs, ['http', 'alloc'], reps, ['--expose-gc']);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced; steady: the second run after start(), first: the first`);
   for (const workload of ['http', 'alloc'] as Workload[]) {
@@ -122,10 +126,12 @@ function parent(): void {
         `  ${config.padEnd(20)} ${ms.toFixed(0).padStart(6)}ms ${(ms / base).toFixed(2).padStart(5)}x ${cpu.toFixed(0).padStart(6)}ms ${(cpu / baseCpu).toFixed(2).padStart(5)}x   ${(firstCpu / firstBaseCpu).toFixed(2)}x`,
       );
     }
+    if (!configs.includes('exact') || !configs.includes('v8-tracker')) continue;
     const exact = med(`${workload}/exact`);
     const tracker = med(`${workload}/v8-tracker`);
     console.log(`  exact / V8 allocation tracker alone: ${(exact / tracker).toFixed(2)}x wall, ${(med(`${workload}/exact`, 'cpuMs') / med(`${workload}/v8-tracker`, 'cpuMs')).toFixed(2)}x CPU`);
   }
+  if (!configs.includes('exact')) return;
   const snap = med('alloc/exact', 'takeSnapshotMs');
   const v8 = med('alloc/exact', 'v8SnapshotMs');
   const mb = med('alloc/exact', 'snapshotBytes') / 1e6;
