@@ -13,7 +13,7 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 interface TopJson {
   rows: Array<{ frames: Array<{ function: string; file: string }>; count: number; threads?: string[] }>;
-  sources: Array<{ label: string }>;
+  sources: Array<{ label: string; script?: string }>;
 }
 
 function traced(runArgs: string[], program: string[]) {
@@ -22,8 +22,8 @@ function traced(runArgs: string[], program: string[]) {
   const env = { NO_COLOR: '1', NODE_TEST_CONTEXT: undefined };
   const run = runNode([CLI, 'run', '--out', out, ...runArgs, '--', ...program], { env, hangLimitMs: 90_000 });
   const snaps = readdirSync(out).filter((f) => f.endsWith('.snap')).sort();
-  const top = (): TopJson => {
-    const shown = runNode([CLI, 'top', out, '--json', '--limit', '0']);
+  const top = (...args: string[]): TopJson => {
+    const shown = runNode([CLI, 'top', out, '--json', '--limit', '0', ...args]);
     assert.equal(shown.status, 0, shown.stderr);
     return JSON.parse(shown.stdout) as TopJson;
   };
@@ -48,6 +48,12 @@ test('children started with spawn() and exec() trace themselves, exactly, each u
     // 20,000 objects in each child, plus the array's backing stores.
     assert.ok(held.count >= 40_000 - 2 * UNTRACED_BY_V8 && held.count < 40_100, `holdInChild count: ${held.count}`);
     assert.equal(held.threads?.length, 2, `two processes kept them: ${held.threads}`);
+    // Labels say what each process ran; --thread picks processes by it.
+    assert.ok(held.threads!.every((label) => /^pid \d+ spawned-child\.js main$/.test(label)), `${held.threads}`);
+    assert.ok(view.sources.some((s) => /^pid \d+ spawner\.js main$/.test(s.label)), JSON.stringify(view.sources));
+    const children = t.top('--thread', 'spawned-child.js');
+    assert.equal(children.sources.length, 2, JSON.stringify(children.sources));
+    assert.ok(children.sources.every((s) => s.script === 'spawned-child.js'), JSON.stringify(children.sources));
   } finally {
     t.done();
   }

@@ -53,7 +53,9 @@ export interface Source {
   /** 0 for the main thread. */
   threadId: number;
   threadName?: string;
-  /** `main` or `t<id> <script>`, with `pid <pid> ` in front when the view holds several processes. */
+  /** The process's main script (basename). */
+  script?: string;
+  /** `main` or `t<id> <script>`, with `pid <pid> <process script> ` in front when the view holds several processes. */
   label: string;
 }
 
@@ -93,13 +95,14 @@ export function folderSnapshots(dir: string): string[] {
   return [...[...newest.values()].map((v) => v.file), ...others].sort();
 }
 
-/** Does `thread` (`main`, a thread id, `<pid>:<id>` or a worker's script name) select `source`? */
+/** Does `thread` (`main`, a thread id, `<pid>:<id>`, or a worker's or a process's script name) select `source`? */
 function threadMatches(source: Source, thread: string): boolean {
   const [pid, id] = thread.includes(':') ? thread.split(':') : [undefined, thread];
   if (pid !== undefined && String(source.pid) !== pid) return false;
   if (id === 'main') return source.threadId === 0;
   if (/^\d+$/.test(id)) return source.threadId === Number(id);
-  return source.threadName === id;
+  // A worker's script, or a process's: `--thread spawned-child.js` picks every process that ran it.
+  return source.threadName === id || (source.threadId === 0 && source.script === id);
 }
 
 /**
@@ -122,16 +125,16 @@ export function loadSnapshots(paths: readonly string[], threads: readonly string
   let sources: Source[] = files.map((file) => {
     const snapshot = loadSnapshot(file);
     const m = snapshot.meta;
-    return { file, snapshot, pid: m.pid, threadId: m.threadId ?? 0, threadName: m.threadName, label: '' };
+    return { file, snapshot, pid: m.pid, threadId: m.threadId ?? 0, threadName: m.threadName, script: m.script, label: '' };
   });
   const pids = new Set(sources.map((s) => s.pid));
   for (const s of sources) {
     const thread = s.threadId === 0 ? 'main' : `t${s.threadId}${s.threadName ? ` ${s.threadName}` : ''}`;
-    s.label = pids.size > 1 ? `pid ${s.pid ?? '?'} ${thread}` : thread;
+    s.label = pids.size > 1 ? `pid ${s.pid ?? '?'} ${s.script ? `${s.script} ` : ''}${thread}` : thread;
   }
   if (threads.length > 0) {
     sources = sources.filter((s) => threads.some((t) => threadMatches(s, t)));
-    if (sources.length === 0) throw new UsageError(`no snapshot of thread ${threads.join(', ')}; threads are 'main', a thread id, '<pid>:<id>' or a worker's script name`);
+    if (sources.length === 0) throw new UsageError(`no snapshot of thread ${threads.join(', ')}; threads are 'main', a thread id, '<pid>:<id>' or a worker's or process's script name`);
   }
   return { snapshot: sources.length === 1 ? sources[0].snapshot : merge(sources), sources };
 }

@@ -30,7 +30,7 @@ function addTableOptions(command: Command): Command {
     .option('--include <glob>', "keep only allocations in matching files (repeatable; fnmatch: '*' matches '/' too; './x' is relative)", collect)
     .option('--exclude <glob>', 'drop allocations in matching files (repeatable)', collect)
     .option('--all-frames', 'match --include/--exclude against every frame, not only the allocating one')
-    .option('--thread <id>', "merged views: only this thread: 'main', a thread id, '<pid>:<id>' or a worker's script name (repeatable)", collect)
+    .option('--thread <id>', "merged views: only this thread: 'main', a thread id, '<pid>:<id>' or a worker's or process's script name (repeatable)", collect)
     .option('--json', 'print JSON instead of the text table');
 }
 
@@ -40,7 +40,7 @@ function mergedOf(views: readonly Loaded[], req: TableRequest, options: TableOpt
   if (sources.length === 0) return undefined;
   const where = threadsOfRows(sources, req.key, req.cumulative, (s) => filtered(s, options));
   return {
-    sources: views[0].sources.map(({ file, pid, threadId, threadName, label }) => ({ file, pid, threadId, threadName, label })),
+    sources: views[0].sources.map(({ file, pid, threadId, threadName, script, label }) => ({ file, pid, threadId, threadName, script, label })),
     where,
   };
 }

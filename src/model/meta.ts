@@ -26,6 +26,8 @@ export interface SnapshotMeta {
   threadId?: number;
   /** What the worker thread runs: its script's basename (absent on the main thread). */
   threadName?: string;
+  /** What the process runs: its main script's basename (main thread only; absent for `node -e` and the REPL). */
+  script?: string;
   /** `process.version` of the traced process. */
   nodeVersion?: string;
   /** Where the process's memory was when the snapshot was taken (snapshots taken by `takeSnapshot()`). */
@@ -123,6 +125,10 @@ export function normalizeMeta(meta: unknown): Readonly<SnapshotMeta> {
   if (m.threadName !== undefined) {
     if (typeof m.threadName !== 'string') throw new TypeError('snapshot meta.threadName must be a string');
     out.threadName = m.threadName;
+  }
+  if (m.script !== undefined) {
+    if (typeof m.script !== 'string') throw new TypeError('snapshot meta.script must be a string');
+    out.script = m.script;
   }
   if (m.nodeVersion !== undefined) {
     if (typeof m.nodeVersion !== 'string') throw new TypeError('snapshot meta.nodeVersion must be a string');

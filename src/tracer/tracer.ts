@@ -286,10 +286,10 @@ export function takeSnapshot(): Snapshot {
   });
 }
 
-/** A worker thread's id and script (argv[1] in a worker); nothing on the main thread. */
-function threadMeta(): { threadId?: number; threadName?: string } {
-  if (isMainThread) return {};
+/** A worker thread's id and script (argv[1] in a worker); on the main thread, the process's script. */
+function threadMeta(): { threadId?: number; threadName?: string; script?: string } {
   const script = process.argv[1];
+  if (isMainThread) return script ? { script: basename(script) } : {};
   return script ? { threadId, threadName: basename(script) } : { threadId };
 }
 
