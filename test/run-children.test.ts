@@ -3,7 +3,8 @@
 // into the run's folder under its own pid; `top` over the folder merges them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,5 +84,36 @@ test("a real multi-process tool: node's test runner runs a test file in its own 
     assert.ok(held.count >= 30_000 - UNTRACED_BY_V8 && held.count < 30_100, `holdInSuite count: ${held.count}`);
   } finally {
     t.done();
+  }
+});
+
+test("the snapshot signal sent to run reaches the program's followed children too, never the shell between them", { skip: process.platform !== 'linux' && 'children are listed by start time from /proc' }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'tm-children-'));
+  try {
+    const run = spawn(process.execPath, [CLI, 'run', '--out', out, '--', process.execPath, fixture('spawner-waiting.js')], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    run.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await new Promise<void>((ready, fail) => {
+      run.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (stdout.includes('ready\n')) ready();
+      });
+      run.on('exit', () => fail(new Error(`run ended before the children waited: ${stderr}`)));
+    });
+    run.kill('SIGUSR2');
+    const code = await new Promise<number | null>((done) => run.on('exit', (c) => done(c)));
+    assert.equal(code, 0, stderr);
+    assert.ok(stdout.includes('both children ended\n'), `the shell and both children ended normally: ${stdout}`);
+    const snaps = readdirSync(out).filter((f) => f.endsWith('.snap'));
+    const signalled = snaps.filter((f) => /^tracemalloc-\d+-001-signal\.snap$/.test(f));
+    assert.equal(signalled.length, 3, `a signal snapshot from the program and from each child: ${snaps}`);
+    assert.equal(snaps.filter((f) => f.endsWith('-exit.snap')).length, 3, `${snaps}`);
+    assert.ok(!existsSync(join(out, '.tracemalloc-processes')), 'run removes its list of children');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });

@@ -15,7 +15,8 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { nodeStripsTypes, resolveTsImports } from './ts-imports.js';
-import { connectToRun } from './signals.js';
+import { connectToRun, STATUS_FD_ENV } from './signals.js';
+import { registerDescendant } from './descendants.js';
 
 // Every thread: without it a TypeScript program's `.js` imports do not load.
 if (nodeStripsTypes()) resolveTsImports();
@@ -24,9 +25,12 @@ if (nodeStripsTypes()) resolveTsImports();
 // wrapper) and trace themselves into their own files, unless run says not to.
 const follow = process.env.TRACEMALLOC_RUN_FOLLOW !== '0' && process.env.TRACEMALLOC_RUN_DIR !== undefined;
 if (isMainThread || follow) {
-  // The channel to `run` is the main thread's.
+  // The channel to `run` is the main thread's, in the program run started; its child processes have none.
+  const program = process.env[STATUS_FD_ENV] !== undefined;
   if (isMainThread) connectToRun(process.env);
   if (isMainThread && follow) followChildProcesses(process.env);
+  // A followed child process: run passes its snapshot signal on.
+  if (isMainThread && follow && !program) registerDescendant(process.env.TRACEMALLOC_RUN_DIR!);
   await import('./start.js');
   const { setupRunHooks } = await import('./run-hooks.js');
   setupRunHooks(process.env);

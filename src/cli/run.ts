@@ -15,6 +15,7 @@ import { styleFor } from './style.js';
 import { MAX_TRACEBACK_FRAMES } from '../model/index.js';
 import type { TraceMode } from '../tracer/tracer.js';
 import { ENDING_DEADLINE_MS, ENDING_SIGNALS, STATUS_FD_ENV } from '../agent/signals.js';
+import { removeDescendants, signalDescendants } from '../agent/descendants.js';
 
 interface RunOptions {
   mode: TraceMode;
@@ -128,7 +129,7 @@ async function run(words: string[], options: RunOptions): Promise<number> {
   const args = options.mode === 'exact' ? ['--track-heap-objects', ...launch.args] : launch.args;
   const child = spawn(launch.command, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
   const style = styleFor(process.stderr);
-  const guard = new EndingGuard(child, options.signal);
+  const guard = new EndingGuard(child, options.signal, (signal) => signalDescendants(out, signal));
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done, fail) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       fail(
@@ -143,7 +144,10 @@ async function run(words: string[], options: RunOptions): Promise<number> {
       process.stderr.write(style.dim(`tracemalloc: tracing pid ${child.pid} (${options.mode} mode${options.lines ? ', lines' : ''}, ${options.frames} frames)${hint}\n`));
     });
     child.once('exit', (code, signal) => done({ code, signal }));
-  }).finally(() => guard.close());
+  }).finally(() => {
+    guard.close();
+    removeDescendants(out);
+  });
 
   if (guard.killed) {
     removeTemporaryFiles(out, child.pid);
@@ -197,6 +201,8 @@ class EndingGuard {
   constructor(
     private readonly child: ChildProcess,
     snapshotSignal: string,
+    /** Passes the snapshot signal on to the program's followed child processes. */
+    private readonly toDescendants: (signal: NodeJS.Signals) => void,
   ) {
     const channel = child.stdio[3] as Readable | null;
     channel?.setEncoding('utf8').on('data', (text: string) => this.read(text));
@@ -204,7 +210,12 @@ class EndingGuard {
     for (const name of ENDING_SIGNALS) {
       if (name !== snapshotSignal) this.listen(name, () => this.ending(name));
     }
-    if (snapshotSignal) this.listen(snapshotSignal as NodeJS.Signals, () => this.forward(snapshotSignal as NodeJS.Signals));
+    if (snapshotSignal) {
+      this.listen(snapshotSignal as NodeJS.Signals, () => {
+        this.forward(snapshotSignal as NodeJS.Signals);
+        this.toDescendants(snapshotSignal as NodeJS.Signals);
+      });
+    }
   }
 
   private listen(name: NodeJS.Signals, handler: () => void): void {
