@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -90,4 +92,34 @@ export function writeStandInTsx(project: string): void {
       "  const out = ts.transpileModule(readFileSync(fileName, 'utf8'), { fileName, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true, inlineSources: true } });\n" +
       "  return { format: 'module', source: out.outputText, shortCircuit: true };\n}\n",
   );
+}
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+/** A finished `tracemalloc run` into a fresh folder (see {@link tracedRun}). */
+export interface TracedRun {
+  run: ReturnType<typeof runNode>;
+  /** Every file the run left in its folder, sorted. */
+  files: string[];
+  /** `tracemalloc top <folder> --json` with `args`, parsed. */
+  top<T>(...args: string[]): T;
+  /** Remove the folder. */
+  done(): void;
+}
+
+/**
+ * `tracemalloc run [runArgs] -- program` into a fresh folder, waiting for
+ * it to end. NODE_TEST_CONTEXT is removed: with it, a `node --test` inside
+ * the program would report to this test's runner instead of printing.
+ */
+export function tracedRun(runArgs: string[], program: string[]): TracedRun {
+  const out = mkdtempSync(join(tmpdir(), 'tm-run-'));
+  const run = runNode([CLI, 'run', '--out', out, ...runArgs, '--', ...program], { env: { NO_COLOR: '1', NODE_TEST_CONTEXT: undefined }, hangLimitMs: 90_000 });
+  const files = readdirSync(out).sort();
+  const top = <T>(...args: string[]): T => {
+    const shown = runNode([CLI, 'top', out, '--json', ...args]);
+    assert.equal(shown.status, 0, shown.stderr);
+    return JSON.parse(shown.stdout) as T;
+  };
+  return { run, files, top, done: () => rmSync(out, { recursive: true, force: true }) };
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture, runNode, UNTRACED_BY_V8 } from './helpers.js';
+import { fixture, tracedRun, UNTRACED_BY_V8 } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -18,17 +18,8 @@ interface TopJson {
 }
 
 function traced(runArgs: string[], program: string[]) {
-  const out = mkdtempSync(join(tmpdir(), 'tm-children-'));
-  // Without NODE_TEST_CONTEXT, a `node --test` inside reports as a runner of its own, not to this test's runner.
-  const env = { NO_COLOR: '1', NODE_TEST_CONTEXT: undefined };
-  const run = runNode([CLI, 'run', '--out', out, ...runArgs, '--', ...program], { env, hangLimitMs: 90_000 });
-  const snaps = readdirSync(out).filter((f) => f.endsWith('.snap')).sort();
-  const top = (...args: string[]): TopJson => {
-    const shown = runNode([CLI, 'top', out, '--json', '--limit', '0', ...args]);
-    assert.equal(shown.status, 0, shown.stderr);
-    return JSON.parse(shown.stdout) as TopJson;
-  };
-  return { run, snaps, top, done: () => rmSync(out, { recursive: true, force: true }) };
+  const t = tracedRun(runArgs, program);
+  return { ...t, snaps: t.files.filter((f) => f.endsWith('.snap')), top: (...args: string[]) => t.top<TopJson>('--limit', '0', ...args) };
 }
 
 const pidOf = (file: string) => /^tracemalloc-(\d+)-exit\.snap$/.exec(file)?.[1];

@@ -2,29 +2,17 @@
 // its own files, named by pid and thread; `top` over the folder merges them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fixture, runNode } from './helpers.js';
-
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+import { fixture, tracedRun } from './helpers.js';
 
 interface TopJson {
   rows: Array<{ frames: Array<{ function: string; file: string }>; size: number; threads?: string[] }>;
   sources: Array<{ threadId: number; threadName?: string; label: string }>;
 }
 
+// Five rows are enough for these views.
 function traced(runArgs: string[], program: string[]) {
-  const out = mkdtempSync(join(tmpdir(), 'tm-workers-'));
-  const run = runNode([CLI, 'run', '--out', out, ...runArgs, '--', ...program], { env: { NO_COLOR: '1' }, hangLimitMs: 90_000 });
-  const files = readdirSync(out).sort();
-  const top = (...args: string[]): TopJson => {
-    const shown = runNode([CLI, 'top', out, '--json', '--limit', '5', ...args]);
-    assert.equal(shown.status, 0, shown.stderr);
-    return JSON.parse(shown.stdout) as TopJson;
-  };
-  return { run, files, top, done: () => rmSync(out, { recursive: true, force: true }) };
+  const t = tracedRun(runArgs, program);
+  return { ...t, top: (...args: string[]) => t.top<TopJson>('--limit', '5', ...args) };
 }
 
 const workerFiles = (files: string[], script: string) => files.filter((f) => new RegExp(`^tracemalloc-\\d+-t\\d+-${script.replace('.', '\\.')}-exit\\.snap$`).test(f));
