@@ -36,7 +36,6 @@ export function snapshotBudget(): SnapshotBudget {
   return { heapUsed, needed: heapUsed * NEED_PER_HEAP_BYTE, available: availableMemory() };
 }
 
-
 /**
  * Refuse a heap snapshot that would likely run the process out of memory:
  * a profiler must not kill the program it measures. The error says what to
@@ -53,7 +52,6 @@ export function checkSnapshotBudget(budget: SnapshotBudget = snapshotBudget()): 
 }
 
 // ---- how near the heap and the container are to their limits (agent/before-oom.ts) ----
-
 
 /** `--name=N` or `--name N` (MiB) in the process's V8 options, `-`/`_` alike, the last one winning. */
 function flagMiB(name: string): number | null {

@@ -84,8 +84,9 @@ async function run(pid: number | undefined, options: AttachCliOptions): Promise<
       if (result.openedInspector && !result.inspectorClosed) {
         process.stderr.write(`tracemalloc: warning: the inspector of pid ${result.pid} still answers after closing it\n`);
       }
-      const shown = relative(process.cwd(), path) || path;
-      process.stdout.write(`wrote ${shown.startsWith('..') ? path : shown} (${formatSize(result.bytes)}); see it with: tracemalloc heap ${shown.startsWith('..') ? path : shown}\n`);
+      const relativePath = relative(process.cwd(), path);
+      const shown = !relativePath || relativePath.startsWith('..') ? path : relativePath;
+      process.stdout.write(`wrote ${shown} (${formatSize(result.bytes)}); see it with: tracemalloc heap ${shown}\n`);
       return 0;
     }
     const result = await attach({

@@ -11,7 +11,7 @@ import { REPORTERS } from '../report/reporters.js';
 import { snapshotInfo, statisticAsSite, tracesAsSites } from '../report/sites.js';
 import { CommandError, UsageError } from './errors.js';
 import { collect } from './options.js';
-import { compareSnapshots, filtersFrom, loadSnapshots } from './snapshots.js';
+import { compareSnapshots, filtersFrom, loadSnapshots, THREAD_CHOICES } from './snapshots.js';
 
 interface ReportOptions {
   compare?: string;
@@ -54,7 +54,7 @@ export function registerReport(program: Command): void {
     .option('--include <glob>', 'keep only allocations in matching files (repeatable)', collect)
     .option('--exclude <glob>', 'drop allocations in matching files (repeatable)', collect)
     .option('--all-frames', 'match --include/--exclude against every frame')
-    .option('--thread <id>', "merged views: only this thread: 'main', a thread id, '<pid>:<id>' or a worker's or process's script name (repeatable)", collect)
+    .option('--thread <id>', `merged views: only this thread: ${THREAD_CHOICES} (repeatable)`, collect)
     .addHelpText(
       'after',
       '\nExamples:\n  tracemalloc report app.snap --html report.html\n  tracemalloc report after.snap --compare before.snap --html diff.html\n  tracemalloc report app.snap --pprof heap.pb.gz && go tool pprof -top heap.pb.gz\n',

@@ -95,7 +95,10 @@ export function folderSnapshots(dir: string): string[] {
   return [...[...newest.values()].map((v) => v.file), ...others].sort();
 }
 
-/** Does `thread` (`main`, a thread id, `<pid>:<id>`, or a worker's or a process's script name) select `source`? */
+/** What `--thread` accepts, for help texts and errors. */
+export const THREAD_CHOICES = "'main', a thread id, '<pid>:<id>' or a worker's or process's script name";
+
+/** Does `thread` (see {@link THREAD_CHOICES}) select `source`? */
 function threadMatches(source: Source, thread: string): boolean {
   const [pid, id] = thread.includes(':') ? thread.split(':') : [undefined, thread];
   if (pid !== undefined && String(source.pid) !== pid) return false;
@@ -134,7 +137,7 @@ export function loadSnapshots(paths: readonly string[], threads: readonly string
   }
   if (threads.length > 0) {
     sources = sources.filter((s) => threads.some((t) => threadMatches(s, t)));
-    if (sources.length === 0) throw new UsageError(`no snapshot of thread ${threads.join(', ')}; threads are 'main', a thread id, '<pid>:<id>' or a worker's or process's script name`);
+    if (sources.length === 0) throw new UsageError(`no snapshot of thread ${threads.join(', ')}; threads are ${THREAD_CHOICES}`);
   }
   return { snapshot: sources.length === 1 ? sources[0].snapshot : merge(sources), sources };
 }

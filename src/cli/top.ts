@@ -8,7 +8,7 @@ import { renderCompare, renderTop, tableJson, type TableRequest } from '../repor
 import { snapshotInfo } from '../report/sites.js';
 import { UsageError } from './errors.js';
 import { collect, integerIn, oneOf } from './options.js';
-import { compareSnapshots, filtersFrom, loadSnapshots, threadsOfRows, type Loaded } from './snapshots.js';
+import { compareSnapshots, filtersFrom, loadSnapshots, threadsOfRows, THREAD_CHOICES, type Loaded } from './snapshots.js';
 import { styleFor } from './style.js';
 
 interface TableOptions {
@@ -30,7 +30,7 @@ function addTableOptions(command: Command): Command {
     .option('--include <glob>', "keep only allocations in matching files (repeatable; fnmatch: '*' matches '/' too; './x' is relative)", collect)
     .option('--exclude <glob>', 'drop allocations in matching files (repeatable)', collect)
     .option('--all-frames', 'match --include/--exclude against every frame, not only the allocating one')
-    .option('--thread <id>', "merged views: only this thread: 'main', a thread id, '<pid>:<id>' or a worker's or process's script name (repeatable)", collect)
+    .option('--thread <id>', `merged views: only this thread: ${THREAD_CHOICES} (repeatable)`, collect)
     .option('--json', 'print JSON instead of the text table');
 }
 

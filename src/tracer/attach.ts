@@ -79,7 +79,10 @@ function isNodeExecutable(path: string | undefined): boolean {
 }
 
 /** Find or open the inspector of the target, without connecting yet. */
-async function findTarget(options: AttachOptions): Promise<Target> {
+/** How to find the target: its pid, or its inspector's port or URL. */
+type TargetOptions = Pick<AttachOptions, 'pid' | 'inspect' | 'port'>;
+
+async function findTarget(options: TargetOptions): Promise<Target> {
   if (options.inspect !== undefined) {
     if (/^wss?:\/\//.test(options.inspect)) return { url: options.inspect, port: null, opened: false };
     if (!/^\d+$/.test(options.inspect)) throw new RemoteError(`--inspect takes a port or a ws:// URL, not ${JSON.stringify(options.inspect)}`);
@@ -199,6 +202,9 @@ async function closeInspector(inspector: RemoteInspector, port: number | null): 
   return false;
 }
 
+/** Status lines say what becomes of the target's inspector. */
+const inspectorNote = (opened: boolean) => (opened ? ' (opened by SIGUSR1, closed after)' : ' (already open, left open)');
+
 interface Attached<T> {
   value: T;
   identity: Identity;
@@ -211,12 +217,12 @@ interface Attached<T> {
  * `work`, and leave: the inspector closed again if this opened it.
  */
 async function withTarget<T>(
-  options: Pick<AttachOptions, 'pid' | 'inspect' | 'port'>,
+  options: TargetOptions,
   work: (inspector: RemoteInspector, identity: Identity, where: string, opened: boolean) => Promise<T>,
 ): Promise<Attached<T>> {
   // Before any signal: failing after SIGUSR1 would leave the inspector open.
   webSocketClass();
-  const target = await findTarget(options as AttachOptions);
+  const target = await findTarget(options);
   const where = target.port === null ? target.url : `127.0.0.1:${target.port}`;
   let inspector: RemoteInspector;
   try {
@@ -261,7 +267,7 @@ export async function attach(options: AttachOptions): Promise<AttachResult> {
       started = true;
       options.onStatus?.(
         `tracemalloc: sampling pid ${identity.pid} (Node ${identity.version}) for ${options.durationMs / 1000} s over its inspector on ${where}` +
-          `${opened ? ' (opened by SIGUSR1, closed after)' : ' (already open, left open)'}; Ctrl-C ends early`,
+          `${inspectorNote(opened)}; Ctrl-C ends early`,
       );
       await waitSampling(inspector, options.durationMs, options.signal);
       const profile = (await inspector.call<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile', {}, 120_000)).profile;
@@ -342,7 +348,7 @@ export async function attachHeapSnapshot(
     checkRemoteSnapshotBudget(identity.pid, heapUsed, available);
     options.onStatus?.(
       `tracemalloc: taking a heap snapshot of pid ${identity.pid} (Node ${identity.version}, ${Math.round(heapUsed / MiB)} MiB heap) over its inspector on ${where}` +
-        `${opened ? ' (opened by SIGUSR1, closed after)' : ' (already open, left open)'}`,
+        inspectorNote(opened),
     );
     const fd = openSync(partial, 'w');
     let bytes = 0;
