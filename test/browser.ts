@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -233,6 +234,23 @@ export class Page {
     await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x, y, button: 'left', clickCount: 1 });
   }
 
+  /** A real left-button drag across an element, from one fraction of its width to another, at its vertical middle. */
+  async drag(selector: string, fromFraction: number, toFraction: number): Promise<void> {
+    const r = await this.one<{ x: number; y: number; width: number; height: number }>(selector, null, `
+      el.scrollIntoView({ block: 'center' });
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };`);
+    const y = r.y + r.height / 2;
+    const x1 = r.x + r.width * fromFraction;
+    const x2 = r.x + r.width * toFraction;
+    await this.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: x1, y });
+    await this.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: x1, y, button: 'left', buttons: 1, clickCount: 1 });
+    for (let step = 1; step <= 5; step++) {
+      await this.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: x1 + ((x2 - x1) * step) / 5, y, button: 'left', buttons: 1 });
+    }
+    await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: x2, y, button: 'left', buttons: 0, clickCount: 1 });
+  }
+
   /** Writes the page's V8 heap snapshot after a full GC; its chunks arrive as events before the command's reply. */
   async heapSnapshot(file: string): Promise<void> {
     const fd = openSync(file, 'w');
@@ -245,5 +263,32 @@ export class Page {
       off();
       closeSync(fd);
     }
+  }
+}
+
+/**
+ * Opens an HTML report (a file) in a new browser and waits for its script
+ * to finish; `problems` collects page errors, dialogs and any network
+ * request, which a self-contained report must never make.
+ */
+export async function openReport(file: string) {
+  const browser = await Browser.launch();
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('Runtime.exceptionThrown', ({ exceptionDetails: e }) => problems.push(`page error: ${e.exception?.description ?? e.text}`));
+    page.on('Page.javascriptDialogOpening', ({ message }) => {
+      problems.push(`dialog: ${message}`);
+      // An open dialog blocks the page's script: dismiss it.
+      page.send('Page.handleJavaScriptDialog', { accept: false }).catch(() => {});
+    });
+    page.on('Network.requestWillBeSent', ({ request }) => {
+      if (!request.url.startsWith('file:')) problems.push(`network request: ${request.url}`);
+    });
+    await page.goto(pathToFileURL(file).href, `document.querySelector('body[data-ready="true"]')`);
+    return { browser, page, problems };
+  } catch (err) {
+    await browser.close();
+    throw err;
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
-import { Browser } from './browser.js';
+import { openReport } from './browser.js';
 import { fixture, runNode } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -116,35 +116,13 @@ test('speedscope: a sampled profile with byte weights and the frames of each tra
     assert.equal(profile.weights[cache], 600_000);
   }));
 
-async function openPage(file: string) {
-  const browser = await Browser.launch();
-  try {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('Runtime.exceptionThrown', ({ exceptionDetails: e }) => problems.push(`page error: ${e.exception?.description ?? e.text}`));
-    page.on('Page.javascriptDialogOpening', ({ message }) => {
-      problems.push(`dialog: ${message}`);
-      // An open dialog blocks the page's script: dismiss it.
-      page.send('Page.handleJavaScriptDialog', { accept: false }).catch(() => {});
-    });
-    page.on('Network.requestWillBeSent', ({ request }) => {
-      if (!request.url.startsWith('file:')) problems.push(`network request: ${request.url}`);
-    });
-    await page.goto(pathToFileURL(file).href, `document.querySelector('body[data-ready="true"]')`);
-    return { browser, page, problems };
-  } catch (err) {
-    await browser.close();
-    throw err;
-  }
-}
-
 test('HTML: a self-contained page whose flame graph zooms on click and shows the frame’s details', () =>
   withSnapshots(async (dir, now, old) => {
     const out = join(dir, 'report.html');
     cli(['report', now, '--compare', old, '--html', out]);
     const html = readFileSync(out, 'utf8');
     assert.doesNotMatch(html, /<(link|img|iframe)\b|src="http|href="http/, 'no external resources');
-    const { browser, page, problems } = await openPage(out);
+    const { browser, page, problems } = await openReport(out);
     try {
       assert.equal(await page.count('#flame .frame', 'remember cache.ts:20'), 1);
       await page.click('#flame .frame', 'remember cache.ts:20');
@@ -185,7 +163,7 @@ test('HTML: <script> in file and function names is shown as text and never runs'
     cli(['report', now, '--html', out]);
     const html = readFileSync(out, 'utf8');
     assert.doesNotMatch(html, /<script>window\.__pwned|<img src=x/, 'names never appear as markup');
-    const { browser, page, problems } = await openPage(out);
+    const { browser, page, problems } = await openReport(out);
     try {
       assert.equal(await page.count('#flame .frame', '<img src=x onerror='), 1);
       await page.click('#flame .frame', '<img src=x onerror=');

@@ -1,11 +1,13 @@
 /**
  * The traced program's side of `tracemalloc run`: numbered snapshots on a
- * signal or a timer, written next to the exit snapshot, in every thread
- * that traces (worker threads name theirs with `-t<threadId>-<script>`).
+ * signal or a timer, written next to the exit snapshot, and the memory
+ * timeline, in every thread that traces (worker threads name theirs with
+ * `-t<threadId>-<script>`).
  */
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { isTracing, snapshotCostMs, takeSnapshot } from '../tracer/tracer.js';
+import { DEFAULT_SAMPLING_INTERVAL, isTracing, snapshotCostMs, takeSnapshot } from '../tracer/tracer.js';
+import { startTimeline } from './timeline.js';
 import { onEnding } from './signals.js';
 import { expandDumpPath, threadTag } from './threads.js';
 import { askWorkersForSnapshots, askWorkersToExit, followWorkers } from './run-workers.js';
@@ -66,6 +68,12 @@ export function setupRunHooks(env: NodeJS.ProcessEnv): void {
       if (follow) askWorkersForSnapshots('signal');
       writeRunSnapshot('signal', dir);
     });
+  }
+  const timelineMs = Number(env.TRACEMALLOC_RUN_TIMELINE);
+  if (timelineMs > 0 && isTracing()) {
+    const mode = env.NODE_TRACEMALLOC_MODE === 'exact' ? 'exact' : 'sampling';
+    const budget = env.TRACEMALLOC_RUN_TIMELINE_BUDGET ? Number(env.TRACEMALLOC_RUN_TIMELINE_BUDGET) : null;
+    startTimeline(dir, timelineMs, budget, mode, mode === 'sampling' ? Number(env.NODE_TRACEMALLOC_INTERVAL) || DEFAULT_SAMPLING_INTERVAL : undefined);
   }
   const every = Number(env.TRACEMALLOC_RUN_EVERY);
   if (every > 0) {

@@ -10,6 +10,8 @@
  * - TRACEMALLOC_RUN_DIR: folder for snapshots.
  * - TRACEMALLOC_RUN_SIGNAL: signal that writes a snapshot (none if empty).
  * - TRACEMALLOC_RUN_EVERY: seconds between periodic snapshots (none if empty).
+ * - TRACEMALLOC_RUN_TIMELINE: milliseconds between timeline reads (no timeline if empty or 0).
+ * - TRACEMALLOC_RUN_TIMELINE_BUDGET: the share of time those reads may take (they space out beyond it); empty: no limit.
  * - TRACEMALLOC_RUN_STATUS_FD: descriptor of the channel to `run` (signals.ts).
  * - TRACEMALLOC_RUN_FOLLOW: '0' leaves worker threads and child processes untraced.
  */

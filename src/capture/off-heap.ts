@@ -36,6 +36,8 @@ export class OffHeapSample {
   constructor(
     readonly size: number,
     readonly stack: readonly OffHeapFrame[],
+    /** Numbers samples in the order they were taken (a timeline tells them apart across reads). */
+    readonly serial: number,
   ) {}
 }
 
@@ -73,6 +75,8 @@ type CallSite = NodeJS.CallSite;
 class Store {
   size = new Float64Array(256);
   stack = new Int32Array(256);
+  serial = new Float64Array(256);
+  taken = 0;
   used = 0;
   free: number[] = [];
   live = 0;
@@ -88,6 +92,9 @@ class Store {
       const stack = new Int32Array(this.used * 2);
       stack.set(this.stack);
       this.stack = stack;
+      const serial = new Float64Array(this.used * 2);
+      serial.set(this.serial);
+      this.serial = serial;
     }
     return this.used++;
   }
@@ -181,7 +188,7 @@ export class OffHeapSampler {
     const out: OffHeapSample[] = [];
     for (let slot = 0; slot < store.used; slot++) {
       const size = store.size[slot];
-      if (size > 0) out.push(new OffHeapSample(size, store.stacks[store.stack[slot]]));
+      if (size > 0) out.push(new OffHeapSample(size, store.stacks[store.stack[slot]], store.serial[slot]));
     }
     return out;
   }
@@ -219,6 +226,7 @@ export class OffHeapSampler {
     const slot = store.slot();
     store.size[slot] = bytes;
     store.stack[slot] = stack;
+    store.serial[slot] = ++store.taken;
     store.live++;
     registry.register(value, slot);
   }

@@ -11,7 +11,7 @@ import { REPORTERS } from '../report/reporters.js';
 import { snapshotInfo, statisticAsSite, tracesAsSites } from '../report/sites.js';
 import { CommandError, UsageError } from './errors.js';
 import { collect } from './options.js';
-import { compareSnapshots, filtersFrom, loadSnapshots, THREAD_CHOICES } from './snapshots.js';
+import { compareSnapshots, filtersFrom, loadSnapshots, splitTimelines, THREAD_CHOICES } from './snapshots.js';
 
 interface ReportOptions {
   compare?: string;
@@ -44,7 +44,8 @@ export function registerReport(program: Command): void {
     .summary('write an HTML report, a pprof profile or a speedscope file')
     .description(
       'Write reports of a snapshot: --html a self-contained page (flame graph of live memory by traceback, sortable\n' +
-        'table of sites, and with --compare the growth since an older snapshot); --pprof a gzip\'d pprof profile for\n' +
+        'table of sites, with --compare the growth since an older snapshot, and the memory timeline that run records:\n' +
+        'give run\'s folder or its .timeline files); --pprof a gzip\'d pprof profile for\n' +
         'go tool pprof, Pyroscope or Parca; --speedscope a file for speedscope. At least one output is needed.',
     )
     .argument('<snapshot...>', "a .snap file written by 'tracemalloc run' or Snapshot.dump(), several, or a folder (merged, as in top)")
@@ -74,7 +75,9 @@ export function registerReport(program: Command): void {
       }
       const filters = filtersFrom(options.include, options.exclude, options.allFrames);
       const filter = (s: Snapshot) => (filters.length > 0 ? s.filterTraces(filters) : s);
-      const snapshot = filter(loadSnapshots(paths, options.thread).snapshot);
+      const split = splitTimelines(paths, options.thread);
+      if (split.snapshots.length === 0) throw new UsageError('a timeline needs a snapshot of the same run too: give the folder, or a .snap file beside the .timeline');
+      const snapshot = filter(loadSnapshots(split.snapshots, options.thread).snapshot);
       const old = options.compare ? filter(loadSnapshots([options.compare], options.thread).snapshot) : null;
       const input: ReportInput = {
         title: basename(path),
@@ -88,6 +91,7 @@ export function registerReport(program: Command): void {
               lines: compareSnapshots(snapshot, old, 'lineno').map(statisticAsSite),
             }
           : null,
+        timelines: split.timelines,
       };
       for (const { reporter, file } of chosen) write(file, reporter.render(input));
     });

@@ -17,6 +17,9 @@ import type { TraceMode } from '../tracer/tracer.js';
 import { ENDING_DEADLINE_MS, ENDING_SIGNALS, STATUS_FD_ENV } from '../agent/signals.js';
 import { removeDescendants, signalDescendants } from '../agent/descendants.js';
 
+/** Without --timeline, the largest share of the program's time that timeline reads take (each forces a full GC). */
+const DEFAULT_TIMELINE_BUDGET = 0.02;
+
 interface RunOptions {
   mode: TraceMode;
   frames: number;
@@ -28,6 +31,8 @@ interface RunOptions {
   lineSampleEvery?: number;
   follow: boolean;
   beforeOom?: boolean;
+  /** Seconds between timeline reads (undefined: 1, read less often when reads take over 2% of the time); false with --no-timeline. */
+  timeline?: number | false;
 }
 
 // Signals with another meaning to Node or to the shell, which cannot ask for a snapshot.
@@ -67,6 +72,10 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--line-sample-every <n>', 'line mode: mean allocations between two samples').argParser(integerIn(1, 2 ** 30)))
     .addOption(new Option('--out <dir>', 'folder for snapshots (created if missing)').default('.'))
     .addOption(new Option('--every <seconds>', 'also write a snapshot every N seconds').argParser(seconds))
+    .addOption(
+      new Option('--timeline <seconds>', 'seconds between reads of the memory timeline, whatever they cost (default: 1 s, less often when reads take over 2% of the time)').argParser(seconds),
+    )
+    .addOption(new Option('--no-timeline', 'record no memory timeline'))
     .addOption(new Option('--no-follow', 'trace the main thread only, not worker threads or Node child processes'))
     .addOption(new Option('--before-oom', 'sampling mode: write tracemalloc-<pid>-oom.snap once when the heap or RSS reaches 75% of its limit'))
     .addOption(new Option('--signal <name>', "signal that writes a snapshot, or 'none'").argParser(signalName).default('SIGUSR2'))
@@ -112,6 +121,8 @@ async function run(words: string[], options: RunOptions): Promise<number> {
     TRACEMALLOC_RUN_SIGNAL: options.signal,
     TRACEMALLOC_RUN_EVERY: options.every ? String(options.every) : '',
     TRACEMALLOC_RUN_FOLLOW: options.follow ? '1' : '0',
+    TRACEMALLOC_RUN_TIMELINE: options.timeline === false ? '' : String(Math.round((options.timeline ?? 1) * 1000)),
+    TRACEMALLOC_RUN_TIMELINE_BUDGET: options.timeline === undefined ? String(DEFAULT_TIMELINE_BUDGET) : '',
   };
   if (options.interval !== undefined) env.NODE_TRACEMALLOC_INTERVAL = String(options.interval);
   else delete env.NODE_TRACEMALLOC_INTERVAL;

@@ -2,9 +2,10 @@
  * Loading snapshot files and turning --include/--exclude into filters, with
  * errors that say what to do.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Filter, Snapshot, type KeyType, type SnapshotMeta, type StatisticDiff } from '../model/index.js';
+import { parseTimeline, type Timeline } from '../model/timeline.js';
 import { CommandError, UsageError } from './errors.js';
 
 /** Load a snapshot written by `tracemalloc run` or `Snapshot.dump()`. */
@@ -99,7 +100,7 @@ export function folderSnapshots(dir: string): string[] {
 export const THREAD_CHOICES = "'main', a thread id, '<pid>:<id>' or a worker's or process's script name";
 
 /** Does `thread` (see {@link THREAD_CHOICES}) select `source`? */
-function threadMatches(source: Source, thread: string): boolean {
+function threadMatches(source: Pick<Source, 'pid' | 'threadId' | 'threadName' | 'script'>, thread: string): boolean {
   const [pid, id] = thread.includes(':') ? thread.split(':') : [undefined, thread];
   if (pid !== undefined && String(source.pid) !== pid) return false;
   if (id === 'main') return source.threadId === 0;
@@ -181,4 +182,36 @@ export function threadsOfRows(sources: readonly Source[], key: KeyType, cumulati
     }
   }
   return (stat) => where.get(String(stat.traceback)) ?? [];
+}
+
+/**
+ * Split report inputs into snapshot paths and memory timelines: a
+ * `.timeline` file is one, and a folder brings its `.timeline` files along
+ * with its snapshots. `threads` selects timelines as it selects snapshots.
+ */
+export function splitTimelines(paths: readonly string[], threads: readonly string[] = []): { snapshots: string[]; timelines: Timeline[] } {
+  const snapshots: string[] = [];
+  const files: string[] = [];
+  for (const path of paths) {
+    if (path.endsWith('.timeline')) files.push(path);
+    else snapshots.push(path);
+    if (existsSync(path) && statSync(path).isDirectory()) {
+      for (const name of readdirSync(path).sort()) if (name.endsWith('.timeline')) files.push(join(path, name));
+    }
+  }
+  const timelines = files.map((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    }
+    try {
+      return parseTimeline(text);
+    } catch (err) {
+      throw new CommandError(`${file} is not a tracemalloc timeline: ${(err as Error).message}`);
+    }
+  });
+  const chosen = threads.length === 0 ? timelines : timelines.filter(({ header: h }) => threads.some((t) => threadMatches({ pid: h.pid, threadId: h.threadId ?? 0, threadName: h.threadName, script: h.script }, t)));
+  return { snapshots, timelines: chosen };
 }

@@ -41,7 +41,7 @@ export function clientScript(): string {
   const text = readAsset(CLIENT_ASSET).replace(RELATIVE_IMPORT, (_, specifier: string) => {
     const url = new URL(specifier, CLIENT_ASSET);
     const source = readAsset(url).replace(/^\/\/# sourceMappingURL=.*$/m, '');
-    if (/^\s*import\b|^\s*export\b[^;]*\bfrom\b/m.test(source)) {
+    if (/^\s*import\b|^\s*export\b[^;\n]*\bfrom\s*['"]/m.test(source)) {
       throw new Error(`${fileURLToPath(url)} imports other modules: the HTML report can only inline a module that imports nothing`);
     }
     return source;
@@ -77,6 +77,9 @@ table.sites { border-collapse: collapse; width: 100%; margin-top: 8px; }
 .sites th[aria-sort="descending"] button::after { content: " ▼"; }
 .sites th[aria-sort="ascending"] button::after { content: " ▲"; }
 .note { color: #666; font-size: 12px; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font: 12px ui-monospace, monospace; margin: 4px 0 8px; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
+svg[data-role="chart"] { cursor: crosshair; user-select: none; background: #fff; }
 `;
 
 function describe(info: SnapshotInfo): string {
@@ -88,6 +91,17 @@ function describe(info: SnapshotInfo): string {
   if (info.timestamp) parts.push(new Date(info.timestamp).toISOString());
   return parts.join(', ');
 }
+
+const TIMELINE_PANEL = `<section id="panel-timeline" role="tabpanel" hidden>
+<p class="note">Traced memory over the run, read every second or so without a heap snapshot, and the sites with most live memory at its end. Drag across the chart to choose a range: below is what was allocated in it and is still alive at its end.</p>
+<select id="timeline-thread" aria-label="process or thread"></select>
+<div id="timeline-chart"></div>
+<div id="timeline-legend" class="legend"></div>
+<p id="timeline-range" class="meta"></p>
+<div id="timeline-flame" class="flame"></div>
+<div id="timeline-details" class="details" hidden></div>
+<div id="timeline-table"></div>
+</section>`;
 
 /** The HTML reporter: flame graphs and tables, and the growth view when given an older snapshot. */
 export const html: Reporter = {
@@ -109,7 +123,9 @@ export function renderHtml(input: ReportInput): string {
     diff: input.diff
       ? { old: input.diff.old, flame: buildFlameTree(input.diff.growth, (s) => s.sizeDiff ?? 0), lines: input.diff.lines }
       : null,
+    timelines: input.timelines ?? [],
   };
+  const timelines = input.timelines ?? [];
   const script = clientScript();
   const scriptHash = createHash('sha256').update(script).digest('base64');
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; img-src data:`;
@@ -141,10 +157,12 @@ export function renderHtml(input: ReportInput): string {
 <div class="meta">${escapeHtml(describe(input.info))}; ${escapeHtml(formatSize(flame.value))} live in ${input.sites.length} tracebacks</div>
 </header>
 <nav role="tablist">
+${timelines.length > 0 ? '<button type="button" role="tab" data-tab="timeline">Timeline</button>' : ''}
 <button type="button" role="tab" data-tab="flame">Flame graph</button>
 <button type="button" role="tab" data-tab="table">Sites</button>
 ${diffTab}
 </nav>
+${timelines.length > 0 ? TIMELINE_PANEL : ''}
 <section id="panel-flame" role="tabpanel">
 <p class="note">Live memory by traceback: callers above, allocating functions below; width is bytes. Click a frame to zoom in and see its details; click the top bar to zoom out.</p>
 <div id="flame" class="flame"></div>

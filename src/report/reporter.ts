@@ -8,6 +8,7 @@
  * to stdout; the heap snapshot census and diff (`heap-text.ts`) take a heap
  * graph's census, not allocation sites. Neither renders a ReportInput.
  */
+import type { Timeline } from '../model/timeline.js';
 import type { Site, SnapshotInfo } from './sites.js';
 
 /** Everything a snapshot reporter may draw, as plain data. */
@@ -21,6 +22,8 @@ export interface ReportInput {
   lines: Site[];
   /** With an older snapshot: diffs by traceback (growth) and by line. */
   diff: ReportDiff | null;
+  /** Memory timelines recorded by `tracemalloc run` (one per process or thread); the HTML report draws them. */
+  timelines?: Timeline[];
 }
 
 /** The change since an older snapshot. */

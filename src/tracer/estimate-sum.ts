@@ -24,9 +24,9 @@ export class EstimateSum {
     this.countVar += from.countVar * scale * scale;
   }
 
-  /** The trace this sum stands for; `exact` leaves out the estimate. */
-  trace(traceback: Traceback, exact = false): Trace {
+  /** The trace this sum stands for; `exact` leaves out the estimate; `offHeapSize` is the part of its bytes outside the V8 heap. */
+  trace(traceback: Traceback, exact = false, offHeapSize = 0): Trace {
     const estimate = exact ? undefined : { samples: this.samples, sizeVariance: this.sizeVar, countVariance: this.countVar };
-    return new Trace(traceback, Math.round(this.size), Math.round(this.count), estimate);
+    return new Trace(traceback, Math.round(this.size), Math.round(this.count), estimate, offHeapSize);
   }
 }

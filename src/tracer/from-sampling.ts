@@ -1,8 +1,8 @@
-import type { Trace } from '../model/index.js';
-import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
+import type { Trace, Traceback } from '../model/index.js';
+import type { SamplingHeapProfile } from '../capture/sampling.js';
 import { EstimateSum } from './estimate-sum.js';
-import { TracebackBuilder, type RawFrame } from './frames.js';
-import { resolveSizes, sampleProbability } from './profile-sizes.js';
+import type { TracebackBuilder } from './frames.js';
+import { heapSamples, type LiveSample } from './live-samples.js';
 
 /**
  * Turn V8's live samples into unbiased estimates per call stack.
@@ -17,57 +17,35 @@ export function tracesFromSamplingProfile(
   interval: number,
   builder: TracebackBuilder,
 ): { traces: Trace[]; total: number } {
-  const parent = new Map<number, SamplingProfileNode | null>();
-  const byId = new Map<number, SamplingProfileNode>();
-  const stack: Array<[SamplingProfileNode, SamplingProfileNode | null]> = [[profile.head, null]];
-  while (stack.length > 0) {
-    const [node, up] = stack.pop()!;
-    byId.set(node.id, node);
-    parent.set(node.id, up);
-    for (const child of node.children) stack.push([child, node]);
-  }
+  return tracesFromLiveSamples(heapSamples(profile, interval, builder));
+}
 
-  // Samples per node and reported size, to recover the objects' real sizes.
-  const groups = new Map<number, Map<number, number>>();
-  for (const sample of profile.samples) {
-    let g = groups.get(sample.nodeId);
-    if (!g) groups.set(sample.nodeId, (g = new Map()));
-    g.set(sample.size, (g.get(sample.size) ?? 0) + 1);
-  }
-  const sizes = new Map<number, Map<number, number>>();
-  for (const [nodeId, g] of groups) sizes.set(nodeId, resolveSizes(g, byId.get(nodeId)?.selfSize ?? 0, interval));
-
-  const perNode = new Map<number, EstimateSum>();
-  for (const sample of profile.samples) {
-    const size = sizes.get(sample.nodeId)!.get(sample.size)!;
-    const p = sampleProbability(size, interval);
-    let acc = perNode.get(sample.nodeId);
-    if (!acc) perNode.set(sample.nodeId, (acc = new EstimateSum()));
-    const q = (1 - p) / (p * p);
-    acc.samples += 1;
-    acc.count += 1 / p;
-    acc.size += size / p;
-    acc.countVar += q;
-    acc.sizeVar += q * size * size;
-  }
-
-  // Stacks that collapse to one traceback (after the frame limit) share one trace.
-  const merged = new Map<Trace['traceback'], EstimateSum>();
+/**
+ * Sum live samples per traceback (tracebacks are interned, so stacks that
+ * collapse to one after the frame limit share one trace). The total counts
+ * every sample, also those whose traceback the frame policy dropped.
+ * Off-heap samples' bytes are the trace's off-heap size too.
+ */
+export function tracesFromLiveSamples(samples: readonly LiveSample[]): { traces: Trace[]; total: number } {
+  const merged = new Map<Traceback, EstimateSum>();
+  const offHeap = new Map<Traceback, number>();
   let total = 0;
-  for (const [nodeId, acc] of perNode) {
-    total += acc.size;
-    const frames: RawFrame[] = [];
-    for (let node = byId.get(nodeId) ?? null; node && node !== profile.head; node = parent.get(node.id) ?? null) {
-      const cf = node.callFrame;
-      frames.push({ functionName: cf.functionName, url: cf.url, line: cf.lineNumber + 1, column: cf.columnNumber + 1 });
-    }
-    const traceback = builder.build(frames);
-    if (!traceback) continue;
-    const into = merged.get(traceback);
-    if (into) into.add(acc);
-    else merged.set(traceback, acc);
+  for (const sample of samples) {
+    total += sample.size;
+    if (!sample.traceback) continue;
+    let acc = merged.get(sample.traceback);
+    if (!acc) merged.set(sample.traceback, (acc = new EstimateSum()));
+    // With p = 1 / count: (1 - p) / p² = count² - count.
+    const q = sample.count * sample.count - sample.count;
+    const objectSize = sample.size / sample.count;
+    acc.samples += 1;
+    acc.size += sample.size;
+    acc.count += sample.count;
+    acc.countVar += q;
+    acc.sizeVar += q * objectSize * objectSize;
+    if (sample.offHeap) offHeap.set(sample.traceback, (offHeap.get(sample.traceback) ?? 0) + sample.size);
   }
   const traces: Trace[] = [];
-  for (const [traceback, acc] of merged) traces.push(acc.trace(traceback));
+  for (const [traceback, acc] of merged) traces.push(acc.trace(traceback, false, Math.round(offHeap.get(traceback) ?? 0)));
   return { traces, total: Math.round(total) };
 }

@@ -1,7 +1,9 @@
 import { Trace, type Traceback } from '../model/index.js';
 import type { OffHeapSample } from '../capture/off-heap.js';
 import type { SamplingHeapProfile, SamplingProfileNode } from '../capture/sampling.js';
-import type { TracebackBuilder, RawFrame } from './frames.js';
+import type { TracebackBuilder } from './frames.js';
+import { tracesFromLiveSamples } from './from-sampling.js';
+import { offHeapSamples } from './live-samples.js';
 
 /**
  * Where V8's sampling profile puts each function: the column of its
@@ -22,15 +24,6 @@ export function profileColumns(profile: SamplingHeapProfile): Map<string, number
   return columns;
 }
 
-/** Horvitz–Thompson sums of one traceback's off-heap samples (a class: see DEVELOPERS.md on shapes). */
-class OffHeapSum {
-  samples = 0;
-  size = 0;
-  count = 0;
-  sizeVar = 0;
-  countVar = 0;
-}
-
 /**
  * Unbiased estimates of live off-heap bytes per traceback from the
  * sampler's live samples: an allocation of `s` bytes was sampled with
@@ -43,44 +36,7 @@ export function tracesFromOffHeapSamples(
   builder: TracebackBuilder,
   columns: ReadonlyMap<string, number> = new Map(),
 ): { traces: Trace[]; total: number } {
-  const perStack = new Map<readonly OffHeapSample['stack'][number][], OffHeapSum>();
-  for (const sample of samples) {
-    const p = -Math.expm1(-sample.size / interval);
-    const q = (1 - p) / (p * p);
-    let acc = perStack.get(sample.stack);
-    if (!acc) perStack.set(sample.stack, (acc = new OffHeapSum()));
-    acc.samples += 1;
-    acc.count += 1 / p;
-    acc.size += sample.size / p;
-    acc.countVar += q;
-    acc.sizeVar += q * sample.size * sample.size;
-  }
-  const merged = new Map<Traceback, OffHeapSum>();
-  let total = 0;
-  for (const [stack, acc] of perStack) {
-    const frames: RawFrame[] = stack.map((f) => ({
-      functionName: f.functionName,
-      url: f.url,
-      line: f.line,
-      column: columns.get(`${f.url}\0${f.line}\0${f.functionName}`) ?? f.column,
-    }));
-    const traceback = builder.build(frames);
-    if (!traceback) continue;
-    total += acc.size;
-    let into = merged.get(traceback);
-    if (!into) merged.set(traceback, (into = new OffHeapSum()));
-    into.samples += acc.samples;
-    into.size += acc.size;
-    into.count += acc.count;
-    into.sizeVar += acc.sizeVar;
-    into.countVar += acc.countVar;
-  }
-  const traces: Trace[] = [];
-  for (const [traceback, acc] of merged) {
-    const size = Math.round(acc.size);
-    traces.push(new Trace(traceback, size, Math.round(acc.count), { samples: acc.samples, sizeVariance: acc.sizeVar, countVariance: acc.countVar }, size));
-  }
-  return { traces, total: Math.round(total) };
+  return tracesFromLiveSamples(offHeapSamples(samples, interval, builder, columns));
 }
 
 /**

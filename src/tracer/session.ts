@@ -7,6 +7,7 @@ import { backingStores, HeapSnapshotParser, type HeapSnapshot } from '../heap/in
 import { SourceMapResolver } from '../sourcemap/index.js';
 import { highestObjectId, liveHeap } from './live-heap.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
+import { heapSamples, offHeapSamples, type LiveSample } from './live-samples.js';
 import { siteFrames, tracesFromBackingStores, tracesFromHeap } from './from-heap.js';
 import { mergeTraces, profileColumns, tracesFromOffHeapSamples } from './off-heap.js';
 import type { TracebackBuilder, RawFrame } from './frames.js';
@@ -224,6 +225,33 @@ export class TraceSession {
     this.offHeapAtSnapshot = offHeap;
     this.observe(heap + offHeap);
     return { current: this.current, peak: this.peak };
+  }
+
+  /**
+   * Sampling mode: every live sample with its traceback (heap and
+   * off-heap), and the traced memory they add up to, which this read
+   * updates as {@link tracedMemory} does. Exact mode has no per-object
+   * data without a heap snapshot: null samples, V8's statistics' total.
+   */
+  liveSamples(builder: TracebackBuilder): { samples: LiveSample[] | null; current: number; offHeap: number } {
+    if (!this.sampling) {
+      const { current } = this.tracedMemory(builder);
+      return { samples: null, current, offHeap: this.offHeapAtSnapshot };
+    }
+    const profile = this.profile();
+    const samples = heapSamples(profile, this.samplingInterval, builder);
+    let heap = 0;
+    for (const sample of samples) heap += sample.size;
+    let offHeap = 0;
+    if (this.offHeapSampler) {
+      for (const sample of offHeapSamples(this.offHeapSampler.samples(), this.samplingInterval, builder, profileColumns(profile))) {
+        samples.push(sample);
+        offHeap += sample.size;
+      }
+    }
+    this.offHeapAtSnapshot = Math.round(offHeap);
+    this.observe(Math.round(heap + offHeap));
+    return { samples, current: this.current, offHeap: this.offHeapAtSnapshot };
   }
 
   /** Traced bytes now as {heap, offHeap}: see {@link tracedMemory}. */

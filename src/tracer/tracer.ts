@@ -6,6 +6,7 @@ import { readProcessMemory } from '../capture/process-memory.js';
 import { liveHeap, liveHeapCostMs } from './live-heap.js';
 import { TracebackBuilder, type FramePolicy } from './frames.js';
 import { tracesFromSamplingProfile } from './from-sampling.js';
+import type { LiveSample } from './live-samples.js';
 import { TraceSession, sourceMaps, STACK_DEPTH, type SessionTraces, type TraceMode } from './session.js';
 import { tracesWithLines } from './from-lines.js';
 import { installLineHooks, type LineFilesOptions } from '../lines/install.js';
@@ -365,6 +366,21 @@ export function getTracedMemory(): { current: number; peak: number } {
   if (!active) return { current: 0, peak: 0 };
   return active.session.tracedMemory(new TracebackBuilder(active.policy));
 }
+
+/**
+ * For `tracemalloc run`'s timeline: the live samples now, each with its
+ * traceback (null in exact mode, which has none without a heap snapshot),
+ * and the traced memory. One traceback builder per capture, so a stack
+ * keeps one interned Traceback from read to read. Costs what
+ * {@link getTracedMemory} costs. Null when not tracing.
+ */
+export function readLiveSamples(): { samples: LiveSample[] | null; current: number; offHeap: number } | null {
+  if (!active) return null;
+  if (liveSampleBuilder?.state !== active) liveSampleBuilder = { state: active, builder: new TracebackBuilder(active.policy) };
+  return active.session.liveSamples(liveSampleBuilder.builder);
+}
+
+let liveSampleBuilder: { state: Active; builder: TracebackBuilder } | null = null;
 
 /** Set the peak to the current traced memory. */
 export function resetPeak(): void {

@@ -2,14 +2,17 @@
  * The browser side of the HTML report, an ES module in plain JavaScript.
  *
  * `html.ts` inlines it into the page as `<script type="module">`, with the
- * model's size formatter in place of the import below, so the page prints
- * sizes exactly as `tracemalloc top` does. Node tests import it as it is and
+ * modules imported below in place of the imports (the model's size
+ * formatter, so the page prints sizes exactly as `tracemalloc top` does;
+ * the timeline's replay; the flame tree of report/flame.ts). Node tests import it as it is and
  * test the pure functions; `main` runs only where there is a `document`.
  *
  * It reads the JSON data block and builds everything with textContent and
  * DOM properties, never innerHTML: file and function names are untrusted.
  */
 import { formatSize } from '../../model/format-size.js';
+import { rangeSites, topSeries } from '../../model/timeline.js';
+import { buildFlameTree } from '../flame.js';
 
 /**
  * An integer with thousands separators (`3,000`), `+` before non-negative
@@ -201,6 +204,62 @@ export function initialSortKey(columns) {
   return columns[columns.length > 2 ? 2 : 0].key;
 }
 
+// ---- timeline ----
+
+/** How a timeline's thread is named in its selector: `pid 12 server.mjs`, `pid 12 thread 1 worker.mjs`. */
+export function timelineName(header) {
+  const thread = header.threadId !== undefined ? ` thread ${header.threadId}${header.threadName ? ` ${header.threadName}` : ''}` : '';
+  return `pid ${header.pid}${thread}${header.script ? ` ${header.script}` : ''}`;
+}
+
+/**
+ * The ticks a selection from `t1` to `t2` ms covers: samples born after
+ * tick `from` (-1: from the start) up to tick `to`, alive at `to`. Each end
+ * goes to the last tick at or before it; a selection between two ticks
+ * takes the next one.
+ */
+export function tickRange(ticks, t1, t2) {
+  const [a, b] = t1 <= t2 ? [t1, t2] : [t2, t1];
+  let from = -1;
+  let to = -1;
+  for (let i = 0; i < ticks.length; i++) {
+    if (ticks[i].t <= a) from = i;
+    if (ticks[i].t <= b) to = i;
+  }
+  if (to <= from) to = Math.min(from + 1, ticks.length - 1);
+  return { from, to: Math.max(to, 0) };
+}
+
+/** The lines of the chart: traced memory, its off-heap part when there is any, and the `limit` sites with most live bytes at the end. */
+export function chartSeries(timeline, limit) {
+  const series = [{ name: 'traced', values: timeline.ticks.map((t) => t.traced), color: '#222', width: 2 }];
+  if (timeline.ticks.some((t) => t.offHeap > 0)) series.push({ name: 'off-heap', values: timeline.ticks.map((t) => t.offHeap), color: '#0a7', width: 2 });
+  for (const s of timeline.sampled ? topSeries(timeline, limit) : []) {
+    const f = s.frames[s.frames.length - 1] || { file: '', line: 0, function: '' };
+    series.push({ name: `${functionName(f.function)} ${baseName(f.file)}:${f.line}`, values: s.values, color: `hsl(${(hash(f.file + f.function) % 12) * 30}, 65%, 45%)`, width: 1 });
+  }
+  return series;
+}
+
+/** SVG polyline points for values at tick times, `x` and `y` mapping time and bytes to pixels. */
+export function polylinePoints(ticks, values, x, y) {
+  return ticks.map((t, i) => `${x(t.t).toFixed(1)},${y(values[i]).toFixed(1)}`).join(' ');
+}
+
+/** The sites of a range as table and flame rows (frames oldest first). */
+export function rangeRows(timeline, from, to) {
+  return rangeSites(timeline, from, to).map((r) => {
+    const row = { frames: r.frames, totalFrames: r.frames.length, size: r.size, count: r.count };
+    if (r.offHeapSize > 0) row.offHeapSize = r.offHeapSize;
+    return row;
+  });
+}
+
+/** Seconds for axis labels and range text: `12.3 s`. */
+export function formatSeconds(ms) {
+  return `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
+}
+
 // ---- the page ----
 
 function main(doc) {
@@ -264,6 +323,7 @@ function main(doc) {
   };
 
   const table = (container, columns, rows) => {
+    container.textContent = '';
     const head = el('tr');
     const body = el('tbody');
     let sortKey = null;
@@ -305,8 +365,113 @@ function main(doc) {
     flame(doc.getElementById('diff-flame'), doc.getElementById('diff-details'), data.diff.flame, 'growth');
     table(doc.getElementById('diff-table'), columns.diff, data.diff.lines);
   }
-  show('flame');
+  if (data.timelines && data.timelines.length > 0) {
+    timelinePanel(doc, data.timelines, el, flame, table);
+    show('timeline');
+  } else {
+    show('flame');
+  }
   doc.body.setAttribute('data-ready', 'true');
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** The timeline tab: a chart per process or thread, and what a dragged range allocated that is still alive at its end. */
+function timelinePanel(doc, timelines, el, flame, table) {
+  const select = doc.getElementById('timeline-thread');
+  const chart = doc.getElementById('timeline-chart');
+  const legend = doc.getElementById('timeline-legend');
+  const rangeText = doc.getElementById('timeline-range');
+  const svgEl = (tag, attributes) => {
+    const e = doc.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, String(v));
+    return e;
+  };
+  const showRange = (timeline, from, to) => {
+    const ticks = timeline.ticks;
+    const since = from < 0 ? 'the start' : formatSeconds(ticks[from].t);
+    const end = formatSeconds(ticks[to].t);
+    if (!timeline.sampled) {
+      rangeText.textContent = `${timeline.header.mode} mode records the traced total only; sites over time need sampling mode.`;
+      return;
+    }
+    const rows = rangeRows(timeline, from, to);
+    const total = rows.reduce((sum, r) => sum + r.size, 0);
+    rangeText.textContent = `Allocated after ${since} up to ${end} and still alive at ${end}: ${formatSize(total)} in ${rows.length} sites`;
+    flame(doc.getElementById('timeline-flame'), doc.getElementById('timeline-details'), buildFlameTree(rows), 'live memory');
+    table(doc.getElementById('timeline-table'), tableColumns({ lines: rows, info: { mode: 'timeline' }, diff: null }).sites, rows);
+  };
+  const draw = (timeline) => {
+    chart.textContent = '';
+    legend.textContent = '';
+    const ticks = timeline.ticks;
+    if (ticks.length === 0) {
+      rangeText.textContent = 'No reads recorded: the program ended before the first one.';
+      return;
+    }
+    const width = Math.max(300, chart.clientWidth || 800);
+    const height = 240;
+    const [left, right, top, bottom] = [72, 12, 10, 24];
+    const tMax = Math.max(1, ticks[ticks.length - 1].t);
+    const series = chartSeries(timeline, 5);
+    const yMax = Math.max(1, ...series.flatMap((s) => s.values));
+    const x = (t) => left + (t / tMax) * (width - left - right);
+    const y = (v) => top + (1 - v / yMax) * (height - top - bottom);
+    const svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'data-role': 'chart', role: 'img', 'aria-label': 'live memory over time' });
+    for (const f of [0, 0.5, 1]) {
+      const label = svgEl('text', { x: left - 6, y: y(yMax * f) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#666' });
+      label.textContent = formatSize(yMax * f);
+      svg.appendChild(label);
+      const time = svgEl('text', { x: x(tMax * f), y: height - 6, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle', 'font-size': 11, fill: '#666' });
+      time.textContent = formatSeconds(tMax * f);
+      svg.appendChild(time);
+      svg.appendChild(svgEl('line', { x1: left, x2: width - right, y1: y(yMax * f), y2: y(yMax * f), stroke: '#eee' }));
+    }
+    const shade = svgEl('rect', { x: left, y: top, width: 0, height: height - top - bottom, fill: '#4a90e2', 'fill-opacity': 0.15, 'data-role': 'selection' });
+    svg.appendChild(shade);
+    for (const s of series) {
+      svg.appendChild(svgEl('polyline', { points: polylinePoints(ticks, s.values, x, y), fill: 'none', stroke: s.color, 'stroke-width': s.width, 'data-series': s.name }));
+      const item = el('span', { class: 'legend-item' });
+      const swatch = el('span', { class: 'swatch' });
+      swatch.style.background = s.color;
+      item.appendChild(swatch);
+      item.appendChild(doc.createTextNode(`${s.name} ${formatSize(s.values[s.values.length - 1])}`));
+      legend.appendChild(item);
+    }
+    chart.appendChild(svg);
+    // Drag to choose a range; each end snaps to a tick.
+    const timeAt = (ev) => ((Math.min(width - right, Math.max(left, ev.clientX - svg.getBoundingClientRect().left)) - left) / (width - left - right)) * tMax;
+    const mark = (from, to) => {
+      const a = from < 0 ? 0 : ticks[from].t;
+      shade.setAttribute('x', String(x(a)));
+      shade.setAttribute('width', String(Math.max(1, x(ticks[to].t) - x(a))));
+    };
+    let anchor = null;
+    svg.addEventListener('mousedown', (ev) => {
+      anchor = timeAt(ev);
+      ev.preventDefault();
+    });
+    svg.addEventListener('mousemove', (ev) => {
+      if (anchor === null) return;
+      const { from, to } = tickRange(ticks, anchor, timeAt(ev));
+      mark(from, to);
+    });
+    const finish = (ev) => {
+      if (anchor === null) return;
+      const { from, to } = tickRange(ticks, anchor, timeAt(ev));
+      anchor = null;
+      mark(from, to);
+      showRange(timeline, from, to);
+    };
+    svg.addEventListener('mouseup', finish);
+    svg.addEventListener('mouseleave', finish);
+    mark(-1, ticks.length - 1);
+    showRange(timeline, -1, ticks.length - 1);
+  };
+  timelines.forEach((timeline, i) => select.appendChild(el('option', { value: String(i) }, timelineName(timeline.header))));
+  select.hidden = timelines.length < 2;
+  select.addEventListener('change', () => draw(timelines[Number(select.value)]));
+  draw(timelines[0]);
 }
 
 if (typeof document !== 'undefined') main(document);

@@ -1,0 +1,211 @@
+/**
+ * The memory timeline that `tracemalloc run` records beside its snapshots:
+ * one JSON-lines file per traced thread, `tracemalloc-<pid>[-t<id>-<script>].timeline`.
+ *
+ * Line 1 is a {@link TimelineHeader}. Then, in order, {@link TimelineSite}
+ * lines (a traceback, written once, before the first tick that names it)
+ * and {@link TimelineTick} lines (one per read, appended as it happens, so
+ * a crash loses at most the read in progress). A tick lists the samples
+ * that appeared since the previous one (`born`) and those that died
+ * (`died`); replaying them gives, for any range of ticks, what was
+ * allocated in it and still alive at its end, without a heap snapshot.
+ *
+ * This module imports nothing: the HTML report inlines it into its page.
+ */
+
+/** Format version, the header's `tracemallocTimeline`. */
+export const TIMELINE_VERSION = 1;
+
+/** One frame of a site, as in reports (1-based line and column). */
+export interface TimelineFrame {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+}
+
+export interface TimelineHeader {
+  tracemallocTimeline: number;
+  pid: number;
+  threadId?: number;
+  threadName?: string;
+  script?: string;
+  mode: string;
+  samplingInterval?: number;
+  nodeVersion?: string;
+  /** Epoch milliseconds of tick time 0. */
+  start: number;
+  /** Milliseconds asked between ticks (a tick that costs more spaces the next ones out). */
+  every: number;
+}
+
+export interface TimelineSite {
+  site: number;
+  /** Oldest first; the last frame allocated. */
+  frames: TimelineFrame[];
+}
+
+export interface TimelineTick {
+  /** Milliseconds since the header's `start`. */
+  t: number;
+  /** Milliseconds the read took. */
+  cost: number;
+  /** Traced bytes, off-heap included. */
+  traced: number;
+  /** Traced off-heap bytes. */
+  offHeap: number;
+  rss: number;
+  heapUsed: number;
+  arrayBuffers: number;
+  /** Samples seen for the first time: [id, site, bytes, objects]. Absent in exact mode. */
+  born?: Array<[number, number, number, number]>;
+  /** Ids of samples gone since the previous tick. */
+  died?: number[];
+}
+
+/** A timeline read back: ticks, sites, and every sample's life as tick indices. */
+export interface Timeline {
+  header: TimelineHeader;
+  /** Frames by site number. */
+  sites: TimelineFrame[][];
+  /** The ticks without their sample lists. */
+  ticks: Array<Omit<TimelineTick, 'born' | 'died'>>;
+  /** Whether ticks list samples (sampling mode): sites over time are known. */
+  sampled: boolean;
+  /** Per sample: its site, bytes, objects, whether off-heap (id < 0), the tick it appeared in, and the tick it was gone by (-1: alive at the end). */
+  samples: { site: number[]; size: number[]; count: number[]; offHeap: boolean[]; born: number[]; died: number[] };
+}
+
+/** Live memory at one site in a range of a timeline. */
+export interface RangeSite {
+  site: number;
+  frames: TimelineFrame[];
+  size: number;
+  count: number;
+  offHeapSize: number;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Read a timeline file's text. A last line cut short (the process died
+ * while writing it) is left out; any other bad line throws an Error that
+ * names it.
+ */
+export function parseTimeline(text: string): Timeline {
+  const lines = text.split('\n');
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  let header: TimelineHeader | null = null;
+  const sites: TimelineFrame[][] = [];
+  const ticks: Timeline['ticks'] = [];
+  const samples: Timeline['samples'] = { site: [], size: [], count: [], offHeap: [], born: [], died: [] };
+  const index = new Map<number, number>();
+  let sampled = false;
+  for (let i = 0; i < lines.length; i++) {
+    let value: unknown;
+    try {
+      value = JSON.parse(lines[i]);
+    } catch {
+      if (i === lines.length - 1 && header) break;
+      throw new Error(`line ${i + 1} is not JSON`);
+    }
+    if (!isObject(value)) throw new Error(`line ${i + 1} is not a JSON object`);
+    if (!header) {
+      if (value.tracemallocTimeline !== TIMELINE_VERSION) throw new Error(`not a tracemalloc timeline of version ${TIMELINE_VERSION} (line 1)`);
+      if (typeof value.start !== 'number' || typeof value.every !== 'number' || typeof value.mode !== 'string') throw new Error('line 1 lacks start, every or mode');
+      header = value as unknown as TimelineHeader;
+      continue;
+    }
+    if (typeof value.site === 'number') {
+      if (!Array.isArray(value.frames)) throw new Error(`line ${i + 1}: a site without frames`);
+      sites[value.site] = value.frames as TimelineFrame[];
+      continue;
+    }
+    if (typeof value.t !== 'number' || typeof value.traced !== 'number') throw new Error(`line ${i + 1} is neither a site nor a tick`);
+    const tick = ticks.length;
+    const { born, died, ...rest } = value as unknown as TimelineTick;
+    ticks.push(rest);
+    if (Array.isArray(born)) {
+      sampled = true;
+      for (const entry of born) {
+        if (!Array.isArray(entry) || entry.length !== 4 || !entry.every((n) => typeof n === 'number')) throw new Error(`line ${i + 1}: a bad born sample`);
+        const [id, site, size, count] = entry;
+        if (sites[site] === undefined) throw new Error(`line ${i + 1}: sample of unknown site ${site}`);
+        index.set(id, samples.site.length);
+        samples.site.push(site);
+        samples.size.push(size);
+        samples.count.push(count);
+        samples.offHeap.push(id < 0);
+        samples.born.push(tick);
+        samples.died.push(-1);
+      }
+    }
+    if (Array.isArray(died)) {
+      for (const id of died) {
+        const at = index.get(id);
+        if (at !== undefined) samples.died[at] = tick;
+      }
+    }
+  }
+  if (!header) throw new Error('empty file');
+  return { header, sites, ticks, sampled, samples };
+}
+
+/**
+ * What was allocated after tick `from` up to tick `to` and is still alive
+ * at tick `to`, by site, largest first. `from` = -1 starts at the
+ * beginning (everything alive at `to`).
+ */
+export function rangeSites(timeline: Timeline, from: number, to: number): RangeSite[] {
+  const { samples } = timeline;
+  const bySite = new Map<number, RangeSite>();
+  for (let i = 0; i < samples.site.length; i++) {
+    const born = samples.born[i];
+    const died = samples.died[i];
+    if (born <= from || born > to || (died !== -1 && died <= to)) continue;
+    const site = samples.site[i];
+    let row = bySite.get(site);
+    if (!row) bySite.set(site, (row = { site, frames: timeline.sites[site], size: 0, count: 0, offHeapSize: 0 }));
+    row.size += samples.size[i];
+    row.count += samples.count[i];
+    if (samples.offHeap[i]) row.offHeapSize += samples.size[i];
+  }
+  return [...bySite.values()].map((row) => ({ ...row, size: Math.round(row.size), count: Math.round(row.count), offHeapSize: Math.round(row.offHeapSize) })).sort((a, b) => b.size - a.size);
+}
+
+/** Live bytes of one site at every tick. */
+export interface SiteSeries {
+  site: number;
+  frames: TimelineFrame[];
+  values: number[];
+}
+
+/**
+ * The `limit` sites with most live bytes at the last tick (`by` 'size') or
+ * most growth from the first tick to the last ('growth'), each with its
+ * live bytes at every tick.
+ */
+export function topSeries(timeline: Timeline, limit: number, by: 'size' | 'growth' = 'size'): SiteSeries[] {
+  const n = timeline.ticks.length;
+  const { samples } = timeline;
+  // Per site, the change at each tick; a running sum gives the values.
+  const deltas = new Map<number, Float64Array>();
+  for (let i = 0; i < samples.site.length; i++) {
+    let d = deltas.get(samples.site[i]);
+    if (!d) deltas.set(samples.site[i], (d = new Float64Array(n)));
+    d[samples.born[i]] += samples.size[i];
+    if (samples.died[i] !== -1) d[samples.died[i]] -= samples.size[i];
+  }
+  const series: SiteSeries[] = [];
+  for (const [site, d] of deltas) {
+    const values: number[] = [];
+    let live = 0;
+    for (let t = 0; t < n; t++) values.push(Math.round((live += d[t])));
+    series.push({ site, frames: timeline.sites[site], values });
+  }
+  const last = (s: SiteSeries) => s.values[n - 1] ?? 0;
+  const key = by === 'size' ? last : (s: SiteSeries) => last(s) - (s.values[0] ?? 0);
+  return series.sort((a, b) => key(b) - key(a)).slice(0, limit);
+}

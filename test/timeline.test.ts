@@ -1,0 +1,131 @@
+// The memory timeline: `tracemalloc run` records it while an Express server
+// under real HTTP load leaks for 3 s and then stops leaking; the file's
+// curve rises then flattens, and the HTML report, in Chromium, shows the
+// leaking site for a range dragged over the leak and not for one after it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseTimeline, rangeSites, type Timeline } from '../src/model/timeline.js';
+import { openReport } from './browser.js';
+import { fixture, runNode } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const LEAK_MS = 3000;
+const LOAD_MS = 7000;
+
+/** Bytes allocated under recordOrder (in it and in orderLine, which it calls) in a range of ticks. */
+function leakIn(timeline: Timeline, from: number, to: number): number {
+  let size = 0;
+  for (const r of rangeSites(timeline, from, to)) if (r.frames.some((f) => f.function === 'recordOrder')) size += r.size;
+  return size;
+}
+
+/** The last tick at or before `t` ms. */
+function tickAt(timeline: Timeline, t: number): number {
+  let at = 0;
+  timeline.ticks.forEach((tick, i) => {
+    if (tick.t <= t) at = i;
+  });
+  return at;
+}
+
+test('run records a timeline of a server that leaks, then stops; the HTML report shows the curve and, for a dragged range, the leaking site', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'tm-timeline-'));
+  try {
+    const child = spawn(process.execPath, [CLI, 'run', '--timeline', '0.25', '--out', out, '--', fixture('timeline-server.js'), String(LEAK_MS)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: child.stdout });
+    let leakEnded = 0;
+    const port = await new Promise<number>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const [word, value] = line.split(' ');
+        if (word === 'listening') resolve(Number(value));
+        if (word === 'leak-ended') leakEnded = Number(value);
+      });
+      void exited.then((code) => reject(new Error(`the server ended (${code}) before listening: ${stderr}`)));
+    });
+
+    // Eight clients post orders for LOAD_MS: the first LEAK_MS of them are kept.
+    const until = Date.now() + LOAD_MS;
+    let posted = 0;
+    const client = async (id: number) => {
+      while (Date.now() < until) {
+        const res = await fetch(`http://127.0.0.1:${port}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ customer: `c${id}-${posted}`, items: 40 }),
+        });
+        await res.json();
+        posted++;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, id) => client(id)));
+    await (await fetch(`http://127.0.0.1:${port}/quit`)).text();
+    assert.equal(await exited, 0, stderr);
+    assert.ok(leakEnded > 0, `the server said when its leak ended (${posted} orders posted)`);
+
+    const files = readdirSync(out);
+    const file = files.find((f) => f.endsWith('.timeline'));
+    assert.ok(file, `a timeline among ${files.join(', ')}`);
+    const timeline = parseTimeline(readFileSync(join(out, file), 'utf8'));
+    assert.equal(timeline.header.mode, 'sampling');
+    assert.equal(timeline.sampled, true);
+    const ticks = timeline.ticks;
+    assert.ok(ticks.length >= 10, `reads every 0.25 s over ${LOAD_MS / 1000} s: ${ticks.length}`);
+    const end = leakEnded - timeline.header.start;
+    const leakStart = end - LEAK_MS;
+    const first = tickAt(timeline, leakStart);
+    const atEnd = tickAt(timeline, end);
+    const last = ticks.length - 1;
+    assert.ok(ticks[last].t > end + 2000, `ticks go on after the leak ended (${ticks[last].t} ms, leak ended at ${end} ms)`);
+
+    // The curve: traced memory rises by the leak, then stays flat.
+    const rise = ticks[atEnd].traced - ticks[first].traced;
+    const after = ticks[last].traced - ticks[atEnd].traced;
+    assert.ok(rise > 4 * 1024 * 1024, `traced memory rose during the leak: ${rise} B`);
+    assert.ok(Math.abs(after) < rise * 0.25, `and flattened after it: ${after} B against a rise of ${rise} B`);
+    // What the leak allocated and kept is at its site; what came after, not.
+    const during = leakIn(timeline, -1, atEnd);
+    assert.ok(during > rise * 0.5, `recordOrder holds the rise: ${during} of ${rise} B`);
+    assert.equal(rangeSites(timeline, -1, atEnd)[0].frames.at(-1)?.function, 'orderLine');
+    const later = leakIn(timeline, tickAt(timeline, end + 300), last);
+    assert.ok(later < during * 0.05, `nothing of recordOrder kept after the leak: ${later} B`);
+
+    // The report: a chart, and a dragged range's table and flame graph.
+    const report = join(out, 'report.html');
+    const made = runNode([CLI, 'report', out, '--html', report], { env: { NO_COLOR: '1' } });
+    assert.equal(made.status, 0, made.stderr);
+    const { browser, page, problems } = await openReport(report);
+    try {
+      assert.equal(await page.getAttribute('[data-tab="timeline"]', 'aria-selected'), 'true');
+      assert.equal(await page.count('svg[data-role="chart"] polyline[data-series="traced"]'), 1);
+      const svg = await page.boundingBox('svg[data-role="chart"]');
+      // The plot spans the chart from its 72 px left margin to 12 px before its right edge.
+      const fraction = (t: number) => (72 + (t / ticks[last].t) * (svg.width - 84)) / svg.width;
+      await page.drag('svg[data-role="chart"]', fraction(0), fraction(end - 100));
+      const top = await page.allTextContents('#timeline-table tbody tr:first-child td');
+      assert.equal(top[1], 'orderLine', `top row of the leak's range: ${top.join(' | ')}`);
+      assert.match(await page.textContent('#timeline-range'), /^Allocated after the start up to [\d.]+ s and still alive at [\d.]+ s: /);
+      assert.equal(await page.count('#timeline-flame .frame', 'recordOrder timeline-server.ts:18'), 1);
+      await page.drag('svg[data-role="chart"]', fraction(end + 400), 1);
+      assert.match(await page.textContent('#timeline-range'), /^Allocated after [\d.]+ s up to/);
+      assert.equal(await page.count('#timeline-flame .frame', 'recordOrder timeline-server.ts:18'), 0, 'nothing of the leak kept after it ended');
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    if (!process.env.KEEP) rmSync(out, { recursive: true, force: true });
+    else console.log(out);
+  }
+});
