@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { formatSize } from '../src/model/index.js';
+import { parseTimeline, type Timeline, type TimelineFrame, type TimelineHeader } from '../src/model/timeline.js';
 import { buildFlameTree, type FlameNode } from '../src/report/flame.js';
 import { clientScript, html } from '../src/report/html.js';
 import type { ReportInput } from '../src/report/reporter.js';
@@ -40,6 +41,12 @@ interface Client {
   sortRows(rows: Site[], column: Column, descending: boolean): Site[];
   tableColumns(data: { info: { mode: string }; lines: Site[] }): { sites: Column[]; diff: Column[] };
   initialSortKey(columns: Column[]): string;
+  timelineName(header: Partial<TimelineHeader>): string;
+  tickRange(ticks: Array<{ t: number }>, t1: number, t2: number): { from: number; to: number };
+  chartSeries(timeline: Timeline, limit: number): Array<{ name: string; values: number[]; color: string; width: number }>;
+  polylinePoints(ticks: Array<{ t: number }>, values: number[], x: (t: number) => number, y: (v: number) => number): string;
+  rangeRows(timeline: Timeline, from: number, to: number): Array<{ frames: TimelineFrame[]; totalFrames: number; size: number; count: number; offHeapSize?: number }>;
+  formatSeconds(ms: number): string;
 }
 
 /** The page's script, written to a file and imported: what the browser runs, not the source it came from. */
@@ -208,4 +215,109 @@ test('reporters: one per format, each renders a report input', () => {
   const doc = JSON.parse(reporterFor('speedscope')!.render(input) as string);
   assert.equal(doc.name, 'app.snap');
   assert.deepEqual(doc.profiles[0].weights, [1000]);
+});
+
+// ---- timeline ----
+
+/** A sampled timeline file: `keep` grows on the heap, `allocBuffer` holds off-heap bytes from tick 1 to 3. */
+function timelineText(options: { sampled?: boolean; offHeap?: boolean } = {}): string {
+  const sampled = options.sampled ?? true;
+  const offHeap = options.offHeap ?? true;
+  const keep = [{ file: '/app/main.js', line: 1, column: 1, function: 'main' }, { file: '/app/cache.js', line: 10, column: 5, function: 'keep' }];
+  const buffer = [{ file: '/app/buf.js', line: 30, column: 3, function: '' }];
+  const tick = (t: number, traced: number, off: number, born: unknown[], died: number[]) =>
+    JSON.stringify({ t, cost: 1, traced, offHeap: offHeap ? off : 0, rss: 1e8, heapUsed: 1e7, arrayBuffers: 0, ...(sampled ? { born, died } : {}) });
+  return [
+    JSON.stringify({ tracemallocTimeline: 1, pid: 7, script: 'app.js', mode: sampled ? 'sampling' : 'exact', start: 0, every: 1000 }),
+    ...(sampled ? [JSON.stringify({ site: 0, frames: keep }), JSON.stringify({ site: 1, frames: buffer })] : []),
+    tick(0, 100, 0, [[1, 0, 100, 1]], []),
+    tick(1000, 5300, 5000, [[2, 0, 200, 2], [-3, 1, 5000, 1]], []),
+    tick(2000, 5300, 5000, [[4, 0, 300, 3]], [1]),
+    tick(3000, 500, 0, [], [-3]),
+  ].join('\n');
+}
+
+test('timelineName: the pid, then the thread and its script for a worker, or the main script', async () => {
+  const client = await asset();
+  assert.equal(client.timelineName({ pid: 12, script: 'server.mjs' }), 'pid 12 server.mjs');
+  assert.equal(client.timelineName({ pid: 12, threadId: 1, threadName: 'worker.mjs' }), 'pid 12 thread 1 worker.mjs');
+  assert.equal(client.timelineName({ pid: 12, threadId: 3 }), 'pid 12 thread 3');
+  assert.equal(client.timelineName({ pid: 12 }), 'pid 12');
+  // The headers the writer prints (src/agent/timeline.ts): the main thread has `script`, a worker `threadId` and `threadName`.
+  assert.equal(client.timelineName(parseTimeline(timelineText()).header), 'pid 7 app.js');
+});
+
+test('tickRange: each end goes to the last tick at or before it, in either drag direction; a selection between two ticks takes the next', async () => {
+  const client = await asset();
+  const ticks = [{ t: 500 }, { t: 1500 }, { t: 2500 }, { t: 3500 }];
+  assert.deepEqual(client.tickRange(ticks, 1600, 2600), { from: 1, to: 2 });
+  assert.deepEqual(client.tickRange(ticks, 2600, 1600), { from: 1, to: 2 }, 'dragged right to left');
+  assert.deepEqual(client.tickRange(ticks, 1500, 3500), { from: 1, to: 3 }, 'ends on ticks');
+  assert.deepEqual(client.tickRange(ticks, 3499, 1500), { from: 1, to: 2 });
+  // Between two ticks (or a click): the tick after.
+  assert.deepEqual(client.tickRange(ticks, 1700, 2300), { from: 1, to: 2 });
+  assert.deepEqual(client.tickRange(ticks, 1500, 1500), { from: 1, to: 2 });
+  // Before the first tick: from the start.
+  assert.deepEqual(client.tickRange(ticks, 0, 2000), { from: -1, to: 1 });
+  assert.deepEqual(client.tickRange(ticks, 2000, 100), { from: -1, to: 1 });
+  assert.deepEqual(client.tickRange(ticks, 100, 400), { from: -1, to: 0 }, 'both ends before the first tick: up to it');
+  assert.deepEqual(client.tickRange(ticks, 0, 10_000), { from: -1, to: 3 });
+  // Past the last tick there is no next one: the range is empty (from = to = the last).
+  assert.deepEqual(client.tickRange(ticks, 3600, 9000), { from: 3, to: 3 });
+});
+
+test('rangeRows: the range\'s sites as table rows, largest first, offHeapSize only on rows that have some', async () => {
+  const client = await asset();
+  const tl = parseTimeline(timelineText());
+  const keep = tl.sites[0];
+  const buffer = tl.sites[1];
+  // Everything alive at tick 1.
+  const rows = client.rangeRows(tl, -1, 1);
+  assert.deepEqual(rows, [
+    { frames: buffer, totalFrames: 1, size: 5000, count: 1, offHeapSize: 5000 },
+    { frames: keep, totalFrames: 2, size: 300, count: 3 },
+  ]);
+  assert.ok(!('offHeapSize' in rows[1]), 'no offHeapSize key on a heap-only row');
+  // After tick 1 up to tick 3: sample 4 only (the buffer died at 3).
+  assert.deepEqual(client.rangeRows(tl, 1, 3), [{ frames: keep, totalFrames: 2, size: 300, count: 3 }]);
+  // From the start to tick 2: sample 1 died at 2.
+  assert.deepEqual(client.rangeRows(tl, -1, 2).map((r) => [r.size, r.count, r.offHeapSize]), [[5000, 1, 5000], [500, 5, undefined]]);
+  assert.deepEqual(client.rangeRows(tl, 3, 3), []);
+  assert.deepEqual(client.rangeRows(parseTimeline(timelineText({ sampled: false })), -1, 3), [], 'exact mode has no sites');
+});
+
+test('chartSeries: the traced line always, off-heap when a tick has some, site lines only when sampled', async () => {
+  const client = await asset();
+  const sampled = client.chartSeries(parseTimeline(timelineText()), 5);
+  assert.deepEqual(sampled.map((s) => [s.name, s.values, s.width]), [
+    ['traced', [100, 5300, 5300, 500], 2],
+    ['off-heap', [0, 5000, 5000, 0], 2],
+    // Named by the allocating (last) frame; largest at the last tick first.
+    ['keep cache.js:10', [100, 300, 500, 500], 1],
+    ['(anonymous) buf.js:30', [0, 5000, 5000, 0], 1],
+  ]);
+  assert.equal(new Set(sampled.map((s) => s.color)).size, 4, 'each line its own colour');
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText()), 1).map((s) => s.name), ['traced', 'off-heap', 'keep cache.js:10'], 'the limit counts site lines');
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ offHeap: false })), 5).map((s) => s.name), ['traced', 'keep cache.js:10', '(anonymous) buf.js:30']);
+  const exact = client.chartSeries(parseTimeline(timelineText({ sampled: false })), 5);
+  assert.deepEqual(exact.map((s) => [s.name, s.values]), [['traced', [100, 5300, 5300, 500]], ['off-heap', [0, 5000, 5000, 0]]]);
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ sampled: false, offHeap: false })), 5).map((s) => s.name), ['traced']);
+  // The flag decides, not the samples: a timeline marked unsampled draws no site lines.
+  assert.deepEqual(client.chartSeries({ ...parseTimeline(timelineText()), sampled: false }, 5).map((s) => s.name), ['traced', 'off-heap']);
+});
+
+test('polylinePoints and formatSeconds: pixels at tick times, seconds for labels', async () => {
+  const client = await asset();
+  const ticks = [{ t: 0 }, { t: 1000 }, { t: 2500 }];
+  assert.equal(client.polylinePoints(ticks, [0, 50, 100], (t) => t / 10, (v) => 200 - v * 1.5), '0.0,200.0 100.0,125.0 250.0,50.0');
+  assert.equal(client.formatSeconds(0), '0.0 s');
+  assert.equal(client.formatSeconds(1234), '1.2 s');
+  assert.equal(client.formatSeconds(12_345), '12 s');
+});
+
+test('the page script has the timeline functions as the asset does', async () => {
+  const page = await pageScript();
+  const tl = parseTimeline(timelineText());
+  assert.deepEqual(page.rangeRows(tl, -1, 2), (await asset()).rangeRows(tl, -1, 2));
+  assert.deepEqual(page.chartSeries(tl, 5), (await asset()).chartSeries(tl, 5));
 });
