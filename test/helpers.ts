@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseTimeline, type Timeline } from '../src/model/timeline.js';
 
 /**
  * How many objects of a long allocating loop V8's allocation tracker may
@@ -103,6 +104,8 @@ export interface TracedRun {
   files: string[];
   /** `tracemalloc top <folder> --json` with `args`, parsed. */
   top<T>(...args: string[]): T;
+  /** The folder's timelines, parsed, by file name. */
+  timelines(): Map<string, Timeline>;
   /** Remove the folder. */
   done(): void;
 }
@@ -121,5 +124,40 @@ export function tracedRun(runArgs: string[], program: string[]): TracedRun {
     assert.equal(shown.status, 0, shown.stderr);
     return JSON.parse(shown.stdout) as T;
   };
-  return { run, files, top, done: () => rmSync(out, { recursive: true, force: true }) };
+  const timelines = () => new Map(files.filter((f) => f.endsWith('.timeline')).map((f) => [f, parseTimeline(readFileSync(join(out, f), 'utf8'))]));
+  return { run, files, top, timelines, done: () => rmSync(out, { recursive: true, force: true }) };
+}
+
+/**
+ * Every traced thread or process of a run that wrote an exit snapshot
+ * (`tracemalloc-<pid>[-t<id>-<script>]-exit.snap`) also wrote its timeline,
+ * `<the same prefix>.timeline`, which parses and names that pid and thread
+ * (a worker: its threadId and script; the main thread: no threadId, its
+ * script) and the run's mode; and there is no other timeline. Returns the
+ * timelines by snapshot prefix.
+ */
+export function assertTimelinesMatchSnapshots(t: Pick<TracedRun, 'files' | 'timelines'>, mode: 'sampling' | 'exact'): Map<string, Timeline> {
+  const snaps = t.files.filter((f) => f.endsWith('-exit.snap'));
+  assert.ok(snaps.length > 0, `exit snapshots: ${t.files}`);
+  const timelines = t.timelines();
+  const byPrefix = new Map<string, Timeline>();
+  for (const snap of snaps) {
+    const m = /^(tracemalloc-(\d+)(?:-t(\d+)-(.+))?)-exit\.snap$/.exec(snap);
+    assert.ok(m, `a snapshot name of a thread or process: ${snap}`);
+    const [, prefix, pid, threadId, script] = m;
+    const timeline = timelines.get(`${prefix}.timeline`);
+    assert.ok(timeline, `${snap} has its timeline ${prefix}.timeline among ${t.files}`);
+    assert.equal(timeline.header.pid, Number(pid), `${prefix}.timeline's pid`);
+    assert.equal(timeline.header.mode, mode, `${prefix}.timeline's mode`);
+    if (threadId === undefined) {
+      assert.equal(timeline.header.threadId, undefined, `${prefix}.timeline is the main thread's`);
+      assert.ok(timeline.header.script, `${prefix}.timeline names its script`);
+    } else {
+      assert.equal(timeline.header.threadId, Number(threadId), `${prefix}.timeline's thread`);
+      assert.equal(timeline.header.threadName, script, `${prefix}.timeline's script`);
+    }
+    byPrefix.set(prefix, timeline);
+  }
+  assert.equal(timelines.size, snaps.length, `one timeline per exit snapshot: ${t.files}`);
+  return byPrefix;
 }

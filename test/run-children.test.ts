@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture, tracedRun, UNTRACED_BY_V8 } from './helpers.js';
+import { assertTimelinesMatchSnapshots, fixture, tracedRun, UNTRACED_BY_V8 } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -46,6 +46,11 @@ test('children started with spawn() and exec() trace themselves, exactly, each u
     const children = t.top('--thread', 'spawned-child.js');
     assert.equal(children.sources.length, 2, JSON.stringify(children.sources));
     assert.ok(children.sources.every((s) => s.script === 'spawned-child.js'), JSON.stringify(children.sources));
+    // Each process's timeline is named as its snapshot is, its header names the process.
+    const timelines = assertTimelinesMatchSnapshots(t, 'exact');
+    assert.deepEqual([...timelines.values()].map((tl) => tl.header.script).sort(), ['spawned-child.js', 'spawned-child.js', 'spawner.js']);
+    assert.equal(new Set([...timelines.values()].map((tl) => tl.header.pid)).size, 3, 'three processes');
+    assert.ok([...timelines.values()].every((tl) => !tl.sampled), 'exact mode lists no samples');
   } finally {
     t.done();
   }

@@ -2,7 +2,7 @@
 // its own files, named by pid and thread; `top` over the folder merges them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, tracedRun } from './helpers.js';
+import { assertTimelinesMatchSnapshots, fixture, tracedRun } from './helpers.js';
 
 interface TopJson {
   rows: Array<{ frames: Array<{ function: string; file: string }>; size: number; threads?: string[] }>;
@@ -34,6 +34,14 @@ test('plain workers: own execArgv and env, terminate(), process.exit in the work
     assert.equal(view.sources.length, 4);
     const main = t.top('--thread', 'main');
     assert.ok(!main.rows.some((r) => r.frames[0].function === 'leakInWorker'), 'the main thread did not leak');
+    // Each traced thread's timeline is named as its snapshots are, its header names the thread.
+    const timelines = assertTimelinesMatchSnapshots(t, 'sampling');
+    assert.equal(timelines.size, 4, `the main thread and three workers: ${t.files}`);
+    const mainTimelines = [...timelines].filter(([prefix]) => /^tracemalloc-\d+$/.test(prefix));
+    assert.equal(mainTimelines.length, 1);
+    assert.equal(mainTimelines[0][1].header.script, 'workers-main.js');
+    assert.equal(new Set([...timelines.values()].map((tl) => tl.header.threadId)).size, 4, 'four threads');
+    assert.equal(new Set([...timelines.values()].map((tl) => tl.header.pid)).size, 1, 'one process');
   } finally {
     t.done();
   }
