@@ -3,7 +3,7 @@
  * snapshots into a folder; the program's exit code is passed through.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import { Command, Option, InvalidArgumentError } from 'commander';
 import { CommandError, UsageError } from './errors.js';
 import { integerIn, oneOf, seconds } from './options.js';
 import { launchFor } from './target.js';
+import { LiveView } from './live.js';
 import { styleFor } from './style.js';
 import { MAX_TRACEBACK_FRAMES } from '../model/index.js';
 import type { TraceMode } from '../tracer/tracer.js';
@@ -33,6 +34,7 @@ interface RunOptions {
   beforeOom?: boolean;
   /** Seconds between timeline reads (undefined: 1, read less often when reads take over 2% of the time); false with --no-timeline. */
   timeline?: number | false;
+  live?: boolean;
 }
 
 // Signals with another meaning to Node or to the shell, which cannot ask for a snapshot.
@@ -49,6 +51,9 @@ function signalName(value: string): string {
 }
 
 const PRELOAD = new URL('../agent/run-preload.js', import.meta.url).href;
+
+/** With --live, the program's stdout and stderr go to this file in --out. */
+const LIVE_LOG = 'tracemalloc-live.log';
 
 /** Register `run` on the program. */
 export function registerRun(program: Command): void {
@@ -76,6 +81,7 @@ export function registerRun(program: Command): void {
       new Option('--timeline <seconds>', 'seconds between reads of the memory timeline, whatever they cost (default: 1 s, less often when reads take over 2% of the time)').argParser(seconds),
     )
     .addOption(new Option('--no-timeline', 'record no memory timeline'))
+    .addOption(new Option('--live', `show the top sites in the terminal, refreshed every second (q ends the program); its output goes to --out's ${LIVE_LOG}`))
     .addOption(new Option('--no-follow', 'trace the main thread only, not worker threads or Node child processes'))
     .addOption(new Option('--before-oom', 'sampling mode: write tracemalloc-<pid>-oom.snap once when the heap or RSS reaches 75% of its limit'))
     .addOption(new Option('--signal <name>', "signal that writes a snapshot, or 'none'").argParser(signalName).default('SIGUSR2'))
@@ -88,11 +94,27 @@ export function registerRun(program: Command): void {
       if (options.beforeOom && (options.mode !== 'sampling' || options.lines)) {
         throw new UsageError('--before-oom needs sampling mode without --lines: the other modes read a heap snapshot, about three times the heap');
       }
+      if (options.live && options.timeline === false) throw new UsageError('--live reads the timeline: drop --no-timeline');
+      if (options.live && !(process.stdout.isTTY && process.stdin.isTTY)) throw new UsageError('--live needs a terminal; without one, use --every or report --html');
       if (options.lineSampleEvery !== undefined && !options.lines) {
         throw new UsageError('--line-sample-every only applies with --lines');
       }
       process.exitCode = await run(words, options);
     });
+}
+
+/** A path as the user would type it: relative to the working folder when inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+function openLog(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    throw new UsageError(`cannot write ${path}: ${(err as Error).message}`);
+  }
 }
 
 function snapshotFiles(dir: string): Set<string> {
@@ -138,7 +160,14 @@ async function run(words: string[], options: RunOptions): Promise<number> {
   env[STATUS_FD_ENV] = '3';
   // Exact mode: V8's tracker from launch has no 50 ms heap walk to stall the program (capture/tracking.ts).
   const args = options.mode === 'exact' ? ['--track-heap-objects', ...launch.args] : launch.args;
-  const child = spawn(launch.command, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+  const since = Date.now();
+  const log = options.live ? openLog(join(out, LIVE_LOG)) : null;
+  const child = spawn(launch.command, args, { stdio: log === null ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', log, log, 'pipe'], env });
+  if (log !== null) closeSync(log);
+  // q in the live view ends the program as Ctrl-C would (the terminal is raw, so Ctrl-C sends no signal).
+  const view = options.live ? new LiveView(out, since, shownPath(join(out, LIVE_LOG)), () => process.kill(process.pid, 'SIGINT')) : null;
+  const restore = () => view?.stop();
+  process.once('exit', restore);
   const style = styleFor(process.stderr);
   const guard = new EndingGuard(child, options.signal, (signal) => signalDescendants(out, signal));
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done, fail) => {
@@ -153,9 +182,15 @@ async function run(words: string[], options: RunOptions): Promise<number> {
       // Always: whatever launched this command (npx, a shell script), a signal to the child reaches the program.
       const hint = options.signal ? `; kill -${options.signal.slice(3)} ${child.pid} writes a snapshot` : '';
       process.stderr.write(style.dim(`tracemalloc: tracing pid ${child.pid} (${options.mode} mode${options.lines ? ', lines' : ''}, ${options.frames} frames)${hint}\n`));
+      if (view) {
+        view.pid = child.pid;
+        view.start();
+      }
     });
     child.once('exit', (code, signal) => done({ code, signal }));
   }).finally(() => {
+    restore();
+    process.off('exit', restore);
     guard.close();
     removeDescendants(out);
   });
@@ -177,6 +212,7 @@ async function run(words: string[], options: RunOptions): Promise<number> {
     process.stderr.write(`tracemalloc: wrote ${written.map(shown).join(', ')}\n`);
     process.stderr.write(style.dim(`tracemalloc: see them with: tracemalloc top ${see}\n`));
   }
+  if (options.live) process.stderr.write(style.dim(`tracemalloc: the program's output is in ${shownPath(join(out, LIVE_LOG))}\n`));
   const signal = guard.killed ?? result.signal;
   if (signal) {
     process.stderr.write(`tracemalloc: the program was killed by ${signal}\n`);

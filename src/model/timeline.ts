@@ -90,50 +90,48 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Read a timeline file's text. A last line cut short (the process died
- * while writing it) is left out; any other bad line throws an Error that
- * names it.
+ * Reads a timeline line by line, as a file grows (the live view) or all at
+ * once ({@link parseTimeline}). {@link timeline} is null until the header.
  */
-export function parseTimeline(text: string): Timeline {
-  const lines = text.split('\n');
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  let header: TimelineHeader | null = null;
-  const sites: TimelineFrame[][] = [];
-  const ticks: Timeline['ticks'] = [];
-  const samples: Timeline['samples'] = { site: [], size: [], count: [], offHeap: [], born: [], died: [] };
-  const index = new Map<number, number>();
-  let sampled = false;
-  for (let i = 0; i < lines.length; i++) {
+export class TimelineReader {
+  timeline: Timeline | null = null;
+  private readonly index = new Map<number, number>();
+  private lines = 0;
+
+  /** Read the next line; throws an Error naming it when it is not a timeline line. */
+  add(line: string): void {
+    const at = ++this.lines;
     let value: unknown;
     try {
-      value = JSON.parse(lines[i]);
+      value = JSON.parse(line);
     } catch {
-      if (i === lines.length - 1 && header) break;
-      throw new Error(`line ${i + 1} is not JSON`);
+      throw new Error(`line ${at} is not JSON`);
     }
-    if (!isObject(value)) throw new Error(`line ${i + 1} is not a JSON object`);
-    if (!header) {
+    if (!isObject(value)) throw new Error(`line ${at} is not a JSON object`);
+    const timeline = this.timeline;
+    if (!timeline) {
       if (value.tracemallocTimeline !== TIMELINE_VERSION) throw new Error(`not a tracemalloc timeline of version ${TIMELINE_VERSION} (line 1)`);
       if (typeof value.start !== 'number' || typeof value.every !== 'number' || typeof value.mode !== 'string') throw new Error('line 1 lacks start, every or mode');
-      header = value as unknown as TimelineHeader;
-      continue;
+      const samples = { site: [], size: [], count: [], offHeap: [], born: [], died: [] };
+      this.timeline = { header: value as unknown as TimelineHeader, sites: [], ticks: [], sampled: false, samples };
+      return;
     }
     if (typeof value.site === 'number') {
-      if (!Array.isArray(value.frames)) throw new Error(`line ${i + 1}: a site without frames`);
-      sites[value.site] = value.frames as TimelineFrame[];
-      continue;
+      if (!Array.isArray(value.frames)) throw new Error(`line ${at}: a site without frames`);
+      timeline.sites[value.site] = value.frames as TimelineFrame[];
+      return;
     }
-    if (typeof value.t !== 'number' || typeof value.traced !== 'number') throw new Error(`line ${i + 1} is neither a site nor a tick`);
-    const tick = ticks.length;
+    if (typeof value.t !== 'number' || typeof value.traced !== 'number') throw new Error(`line ${at} is neither a site nor a tick`);
+    const tick = timeline.ticks.length;
     const { born, died, ...rest } = value as unknown as TimelineTick;
-    ticks.push(rest);
+    const samples = timeline.samples;
     if (Array.isArray(born)) {
-      sampled = true;
+      timeline.sampled = true;
       for (const entry of born) {
-        if (!Array.isArray(entry) || entry.length !== 4 || !entry.every((n) => typeof n === 'number')) throw new Error(`line ${i + 1}: a bad born sample`);
+        if (!Array.isArray(entry) || entry.length !== 4 || !entry.every((n) => typeof n === 'number')) throw new Error(`line ${at}: a bad born sample`);
         const [id, site, size, count] = entry;
-        if (sites[site] === undefined) throw new Error(`line ${i + 1}: sample of unknown site ${site}`);
-        index.set(id, samples.site.length);
+        if (timeline.sites[site] === undefined) throw new Error(`line ${at}: sample of unknown site ${site}`);
+        this.index.set(id, samples.site.length);
         samples.site.push(site);
         samples.size.push(size);
         samples.count.push(count);
@@ -144,13 +142,33 @@ export function parseTimeline(text: string): Timeline {
     }
     if (Array.isArray(died)) {
       for (const id of died) {
-        const at = index.get(id);
-        if (at !== undefined) samples.died[at] = tick;
+        const i = this.index.get(id);
+        if (i !== undefined) samples.died[i] = tick;
       }
     }
+    timeline.ticks.push(rest);
   }
-  if (!header) throw new Error('empty file');
-  return { header, sites, ticks, sampled, samples };
+}
+
+/**
+ * Read a timeline file's text. A last line cut short (the process died
+ * while writing it) is left out; any other bad line throws an Error that
+ * names it.
+ */
+export function parseTimeline(text: string): Timeline {
+  const lines = text.split('\n');
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const reader = new TimelineReader();
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      reader.add(lines[i]);
+    } catch (err) {
+      if (i === lines.length - 1 && reader.timeline && /is not JSON$/.test((err as Error).message)) break;
+      throw err;
+    }
+  }
+  if (!reader.timeline) throw new Error('empty file');
+  return reader.timeline;
 }
 
 /**
