@@ -220,13 +220,14 @@ test('reporters: one per format, each renders a report input', () => {
 // ---- timeline ----
 
 /** A sampled timeline file: `keep` grows on the heap, `allocBuffer` holds off-heap bytes from tick 1 to 3. */
-function timelineText(options: { sampled?: boolean; offHeap?: boolean } = {}): string {
+function timelineText(options: { sampled?: boolean; offHeap?: boolean; tracedKnown?: boolean } = {}): string {
   const sampled = options.sampled ?? true;
   const offHeap = options.offHeap ?? true;
+  const tracedKnown = options.tracedKnown ?? true;
   const keep = [{ file: '/app/main.js', line: 1, column: 1, function: 'main' }, { file: '/app/cache.js', line: 10, column: 5, function: 'keep' }];
   const buffer = [{ file: '/app/buf.js', line: 30, column: 3, function: '' }];
   const tick = (t: number, traced: number, off: number, born: unknown[], died: number[]) =>
-    JSON.stringify({ t, cost: 1, traced, offHeap: offHeap ? off : 0, rss: 1e8, heapUsed: 1e7, arrayBuffers: 0, ...(sampled ? { born, died } : {}) });
+    JSON.stringify({ t, cost: 1, traced: tracedKnown ? traced : null, offHeap: offHeap ? off : 0, rss: 1e8, heapUsed: 1e7 + t, arrayBuffers: 0, ...(sampled ? { born, died } : {}) });
   return [
     JSON.stringify({ tracemallocTimeline: 1, pid: 7, script: 'app.js', mode: sampled ? 'sampling' : 'exact', start: 0, every: 1000 }),
     ...(sampled ? [JSON.stringify({ site: 0, frames: keep }), JSON.stringify({ site: 1, frames: buffer })] : []),
@@ -286,7 +287,7 @@ test('rangeRows: the range\'s sites as table rows, largest first, offHeapSize on
   assert.deepEqual(client.rangeRows(parseTimeline(timelineText({ sampled: false })), -1, 3), [], 'exact mode has no sites');
 });
 
-test('chartSeries: the traced line always, off-heap when a tick has some, site lines only when sampled', async () => {
+test('chartSeries: the traced line when known, off-heap when a tick has some, V8 heap used without sites, site lines only when sampled', async () => {
   const client = await asset();
   const sampled = client.chartSeries(parseTimeline(timelineText()), 5);
   assert.deepEqual(sampled.map((s) => [s.name, s.values, s.width]), [
@@ -300,10 +301,16 @@ test('chartSeries: the traced line always, off-heap when a tick has some, site l
   assert.deepEqual(client.chartSeries(parseTimeline(timelineText()), 1).map((s) => s.name), ['traced', 'off-heap', 'keep cache.js:10'], 'the limit counts site lines');
   assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ offHeap: false })), 5).map((s) => s.name), ['traced', 'keep cache.js:10', '(anonymous) buf.js:30']);
   const exact = client.chartSeries(parseTimeline(timelineText({ sampled: false })), 5);
-  assert.deepEqual(exact.map((s) => [s.name, s.values]), [['traced', [100, 5300, 5300, 500]], ['off-heap', [0, 5000, 5000, 0]]]);
-  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ sampled: false, offHeap: false })), 5).map((s) => s.name), ['traced']);
+  assert.deepEqual(exact.map((s) => [s.name, s.values]), [
+    ['traced', [100, 5300, 5300, 500]],
+    ['V8 heap used', [1e7, 1e7 + 1000, 1e7 + 2000, 1e7 + 3000]],
+    ['off-heap', [0, 5000, 5000, 0]],
+  ]);
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ sampled: false, offHeap: false })), 5).map((s) => s.name), ['traced', 'V8 heap used']);
+  // Exact mode from launch (run's): no running traced total, so no traced line.
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ sampled: false, offHeap: false, tracedKnown: false })), 5).map((s) => s.name), ['V8 heap used']);
   // The flag decides, not the samples: a timeline marked unsampled draws no site lines.
-  assert.deepEqual(client.chartSeries({ ...parseTimeline(timelineText()), sampled: false }, 5).map((s) => s.name), ['traced', 'off-heap']);
+  assert.deepEqual(client.chartSeries({ ...parseTimeline(timelineText()), sampled: false }, 5).map((s) => s.name), ['traced', 'V8 heap used', 'off-heap']);
 });
 
 test('polylinePoints and formatSeconds: pixels at tick times, seconds for labels', async () => {

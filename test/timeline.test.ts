@@ -90,8 +90,8 @@ test('run records a timeline of a server that leaks, then stops; the HTML report
     assert.ok(ticks[last].t > end + 2000, `ticks go on after the leak ended (${ticks[last].t} ms, leak ended at ${end} ms)`);
 
     // The curve: traced memory rises by the leak, then stays flat.
-    const rise = ticks[atEnd].traced - ticks[first].traced;
-    const after = ticks[last].traced - ticks[atEnd].traced;
+    const rise = ticks[atEnd].traced! - ticks[first].traced!;
+    const after = ticks[last].traced! - ticks[atEnd].traced!;
     assert.ok(rise > 4 * 1024 * 1024, `traced memory rose during the leak: ${rise} B`);
     assert.ok(Math.abs(after) < rise * 0.25, `and flattened after it: ${after} B against a rise of ${rise} B`);
     // What the leak allocated and kept is at its site; what came after, not.

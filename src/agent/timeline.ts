@@ -86,7 +86,7 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
       const cost = performance.now() - began;
       const lists = read.samples ? `,"born":[${born}],"died":[${died}]` : '';
       text +=
-        `{"t":${Math.round(began - t0)},"cost":${Math.round(cost * 10) / 10},"traced":${Math.round(read.current)},"offHeap":${Math.round(read.offHeap)},` +
+        `{"t":${Math.round(began - t0)},"cost":${Math.round(cost * 10) / 10},"traced":${read.current === null ? 'null' : Math.round(read.current)},"offHeap":${Math.round(read.offHeap)},` +
         `"rss":${memory.rss},"heapUsed":${memory.heapUsed},"arrayBuffers":${memory.arrayBuffers}${lists}}\n`;
       appendFileSync(path, text);
       // unref: the timeline must not keep a finished program alive.

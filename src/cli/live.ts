@@ -102,12 +102,14 @@ export function renderScreen(
   for (const { timeline } of state.timelines) {
     const ticks = timeline.ticks;
     if (ticks.length === 0) continue;
-    traced += ticks[ticks.length - 1].traced;
-    first += ticks[0].traced;
+    // Exact mode from launch has no running traced total: V8's heap in use stands in.
+    traced += ticks[ticks.length - 1].traced ?? ticks[ticks.length - 1].heapUsed;
+    first += ticks[0].traced ?? ticks[0].heapUsed;
     rss += ticks[ticks.length - 1].rss;
   }
   const growth = traced - first;
-  lines.push(`tracemalloc live · pid ${state.pid ?? '?'} · ${Math.round(state.seconds)} s · traced ${formatSize(traced)} (${formatSize(growth, true)} since start) · RSS ${formatSize(rss)}`);
+  const what = state.timelines.some(({ timeline }) => timeline.ticks.some((t) => t.traced === null)) ? 'V8 heap used' : 'traced';
+  lines.push(`tracemalloc live · pid ${state.pid ?? '?'} · ${Math.round(state.seconds)} s · ${what} ${formatSize(traced)} (${formatSize(growth, true)} since start) · RSS ${formatSize(rss)}`);
   lines.push(`sorted by ${state.sort} · s: sort by ${state.sort === 'size' ? 'growth' : 'size'} · q: end the program · its output: ${state.log}`);
   lines.push('');
   const several = state.timelines.length > 1;

@@ -50,8 +50,8 @@ export interface TimelineTick {
   t: number;
   /** Milliseconds the read took. */
   cost: number;
-  /** Traced bytes, off-heap included. */
-  traced: number;
+  /** Traced bytes, off-heap included; null when unknown between snapshots (exact mode with V8's tracker from launch, as `run` starts it). */
+  traced: number | null;
   /** Traced off-heap bytes. */
   offHeap: number;
   rss: number;
@@ -121,7 +121,7 @@ export class TimelineReader {
       timeline.sites[value.site] = value.frames as TimelineFrame[];
       return;
     }
-    if (typeof value.t !== 'number' || typeof value.traced !== 'number') throw new Error(`line ${at} is neither a site nor a tick`);
+    if (typeof value.t !== 'number' || (typeof value.traced !== 'number' && value.traced !== null)) throw new Error(`line ${at} is neither a site nor a tick`);
     const tick = timeline.ticks.length;
     const { born, died, ...rest } = value as unknown as TimelineTick;
     const samples = timeline.samples;

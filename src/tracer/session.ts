@@ -231,11 +231,13 @@ export class TraceSession {
    * Sampling mode: every live sample with its traceback (heap and
    * off-heap), and the traced memory they add up to, which this read
    * updates as {@link tracedMemory} does. Exact mode has no per-object
-   * data without a heap snapshot: null samples, V8's statistics' total.
+   * data without a heap snapshot: null samples, V8's statistics' total
+   * (null with the tracker from launch, which has none between snapshots).
    */
-  liveSamples(builder: TracebackBuilder): { samples: LiveSample[] | null; current: number; offHeap: number } {
+  liveSamples(builder: TracebackBuilder): { samples: LiveSample[] | null; current: number | null; offHeap: number } {
     if (!this.sampling) {
-      const { current } = this.tracedMemory(builder);
+      // V8's tracker from launch keeps no running total: only snapshots know it.
+      const current = this.tracking?.launched ? null : this.tracedMemory(builder).current;
       return { samples: null, current, offHeap: this.offHeapAtSnapshot };
     }
     const profile = this.profile();

@@ -374,7 +374,7 @@ export function getTracedMemory(): { current: number; peak: number } {
  * keeps one interned Traceback from read to read. Costs what
  * {@link getTracedMemory} costs. Null when not tracing.
  */
-export function readLiveSamples(): { samples: LiveSample[] | null; current: number; offHeap: number } | null {
+export function readLiveSamples(): { samples: LiveSample[] | null; current: number | null; offHeap: number } | null {
   if (!active) return null;
   if (liveSampleBuilder?.state !== active) liveSampleBuilder = { state: active, builder: new TracebackBuilder(active.policy) };
   return active.session.liveSamples(liveSampleBuilder.builder);

@@ -230,9 +230,15 @@ export function tickRange(ticks, t1, t2) {
   return { from, to: Math.max(to, 0) };
 }
 
-/** The lines of the chart: traced memory, its off-heap part when there is any, and the `limit` sites with most live bytes at the end. */
+/**
+ * The lines of the chart: traced memory (when known), its off-heap part
+ * when there is any, V8's heap in use when there are no sites (exact mode),
+ * and the `limit` sites with most live bytes at the end.
+ */
 export function chartSeries(timeline, limit) {
-  const series = [{ name: 'traced', values: timeline.ticks.map((t) => t.traced), color: '#222', width: 2 }];
+  const series = [];
+  if (timeline.ticks.some((t) => t.traced !== null)) series.push({ name: 'traced', values: timeline.ticks.map((t) => t.traced ?? 0), color: '#222', width: 2 });
+  if (!timeline.sampled) series.push({ name: 'V8 heap used', values: timeline.ticks.map((t) => t.heapUsed), color: '#888', width: 2 });
   if (timeline.ticks.some((t) => t.offHeap > 0)) series.push({ name: 'off-heap', values: timeline.ticks.map((t) => t.offHeap), color: '#0a7', width: 2 });
   for (const s of timeline.sampled ? topSeries(timeline, limit) : []) {
     const f = s.frames[s.frames.length - 1] || { file: '', line: 0, function: '' };
@@ -392,7 +398,7 @@ function timelinePanel(doc, timelines, el, flame, table) {
     const since = from < 0 ? 'the start' : formatSeconds(ticks[from].t);
     const end = formatSeconds(ticks[to].t);
     if (!timeline.sampled) {
-      rangeText.textContent = `${timeline.header.mode} mode records the traced total only; sites over time need sampling mode.`;
+      rangeText.textContent = `${timeline.header.mode} mode records totals only (V8's tracker has no per-site figures without a heap snapshot); sites over time need sampling mode.`;
       return;
     }
     const rows = rangeRows(timeline, from, to);
