@@ -58,6 +58,32 @@ test('children started with spawn() and exec() trace themselves, exactly, each u
   }
 });
 
+test('a worker thread that leaks and a spawned node child that leaks: run writes files for all three, top shows both sites with their process and thread', () => {
+  // Every 4 KiB: the child keeps only about 320 KB, five samples at the default interval.
+  const t = traced(['--interval', '4096'], [fixture('worker-and-child.js')]);
+  try {
+    assert.equal(t.run.status, 0, t.run.stderr);
+    assert.match(t.run.stdout, /worker: leaked 100000\n/);
+    assert.match(t.run.stdout, /spawn child kept 20000\n/);
+    assert.equal(t.snaps.length, 3, `main, worker and child: ${t.snaps}`);
+    assert.equal(t.snaps.filter((f) => /^tracemalloc-\d+-t\d+-worker-leaky\.js-exit\.snap$/.test(f)).length, 1, `${t.snaps}`);
+    const view = t.top();
+    const worker = view.rows.find((r) => r.frames.at(-1)!.function === 'leakInWorker');
+    const child = view.rows.find((r) => r.frames.at(-1)!.function === 'holdInChild');
+    assert.ok(worker && child, JSON.stringify(view.rows.slice(0, 5).map((r) => r.frames.at(-1))));
+    // Sampling estimates: 100,000 records of three objects each (object, array, its elements) and 20,000 objects kept (JIT on).
+    assert.ok(worker.count > 200_000 && worker.count < 400_000, `leakInWorker: ${worker.count}`);
+    assert.ok(child.count > 10_000 && child.count < 40_000, `holdInChild: ${child.count}`);
+    assert.equal(worker.threads?.length, 1);
+    assert.match(worker.threads![0], /^pid \d+ t\d+ worker-leaky\.js$/);
+    assert.equal(child.threads?.length, 1);
+    assert.match(child.threads![0], /^pid \d+ spawned-child\.js main$/);
+    assert.equal(assertTimelinesMatchSnapshots(t, 'sampling').size, 3);
+  } finally {
+    t.done();
+  }
+});
+
 test('--no-follow leaves child processes untraced', () => {
   const t = traced(['--no-follow'], [process.execPath, fixture('spawner.js')]);
   try {

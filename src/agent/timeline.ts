@@ -15,8 +15,11 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import type { Traceback } from '../model/index.js';
 import { TIMELINE_VERSION } from '../model/timeline.js';
 import { framesOf } from '../report/sites.js';
-import { readLiveSamples } from '../tracer/tracer.js';
+import { onTracingExit, readLiveSamples } from '../tracer/tracer.js';
 import { threadTag } from './threads.js';
+
+/** The last read at exit is skipped when reads take longer than this. */
+const FINAL_READ_MAX_MS = 250;
 
 /** The timeline file of this thread in `dir`. */
 export function timelinePath(dir: string): string {
@@ -55,10 +58,14 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
   const sites = new Map<Traceback, number>();
   let alive = new Set<number>();
   let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let lastRead = -Infinity;
+  let lastCost = 0;
 
-  const tick = (): void => {
+  const tick = (final = false): void => {
     timer = null;
     const began = performance.now();
+    lastRead = began;
     let text = '';
     try {
       const read = readLiveSamples();
@@ -91,13 +98,19 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
       appendFileSync(path, text);
       // unref: the timeline must not keep a finished program alive.
       const spent = performance.now() - began;
-      timer = setTimeout(tick, budget ? Math.max(everyMs, spent / budget - spent) : everyMs).unref();
+      lastCost = spent;
+      if (!final) timer = setTimeout(tick, budget ? Math.max(everyMs, spent / budget - spent) : everyMs).unref();
     } catch (err) {
       process.stderr.write(`tracemalloc: the timeline stops: ${(err as Error).message}\n`);
     }
   };
   timer = setTimeout(tick, 0).unref();
+  // One last read as the program ends, so the curve reaches its end; skipped when reads are slow (the exit has a deadline) or one just ran.
+  onTracingExit(() => {
+    if (!stopped && lastCost <= FINAL_READ_MAX_MS && performance.now() - lastRead >= 100) tick(true);
+  });
   return () => {
+    stopped = true;
     if (timer) clearTimeout(timer);
     timer = null;
   };
