@@ -43,8 +43,10 @@ interface Client {
   initialSortKey(columns: Column[]): string;
   timelineName(header: Partial<TimelineHeader>): string;
   tickRange(ticks: Array<{ t: number }>, t1: number, t2: number): { from: number; to: number };
+  readRange(ticks: Array<{ t: number; read: boolean }>, t1: number, t2: number): { from: number; to: number } | null;
+  lastKnown(values: Array<number | null>): number;
   chartSeries(timeline: Timeline, limit: number): Array<{ name: string; values: number[]; color: string; width: number }>;
-  polylinePoints(ticks: Array<{ t: number }>, values: number[], x: (t: number) => number, y: (v: number) => number): string;
+  polylinePoints(ticks: Array<{ t: number }>, values: Array<number | null>, x: (t: number) => number, y: (v: number) => number): string;
   rangeRows(timeline: Timeline, from: number, to: number): Array<{ frames: TimelineFrame[]; totalFrames: number; size: number; count: number; offHeapSize?: number }>;
   formatSeconds(ms: number): string;
 }
@@ -248,6 +250,21 @@ test('timelineName: the pid, then the thread and its script for a worker, or the
   assert.equal(client.timelineName(parseTimeline(timelineText()).header), 'pid 7 app.js');
 });
 
+test('readRange: ranges end at ticks that read the samples, as indices into all ticks; polylinePoints skips what a tick does not know', async () => {
+  const client = await asset();
+  const ticks = [{ t: 0, read: true }, { t: 1000, read: false }, { t: 2000, read: false }, { t: 3000, read: true }, { t: 4000, read: false }, { t: 5000, read: true }];
+  assert.deepEqual(client.readRange(ticks, 1500, 4500), { from: 0, to: 3 });
+  assert.deepEqual(client.readRange(ticks, 3200, 5100), { from: 3, to: 5 });
+  assert.deepEqual(client.readRange(ticks, -10, 2500), { from: -1, to: 0 });
+  // Between two reads: the next read.
+  assert.deepEqual(client.readRange(ticks, 3500, 4500), { from: 3, to: 5 });
+  assert.equal(client.readRange([{ t: 0, read: false }], 0, 10), null);
+  const points = client.polylinePoints(ticks, [1, null, null, 4, null, 6], (t: number) => t / 1000, (v: number) => v);
+  assert.equal(points, '0.0,1.0 3.0,4.0 5.0,6.0');
+  assert.equal(client.lastKnown([1, 2, null]), 2);
+  assert.equal(client.lastKnown([null]), 0);
+});
+
 test('tickRange: each end goes to the last tick at or before it, in either drag direction; a selection between two ticks takes the next', async () => {
   const client = await asset();
   const ticks = [{ t: 500 }, { t: 1500 }, { t: 2500 }, { t: 3500 }];
@@ -287,19 +304,20 @@ test('rangeRows: the range\'s sites as table rows, largest first, offHeapSize on
   assert.deepEqual(client.rangeRows(parseTimeline(timelineText({ sampled: false })), -1, 3), [], 'exact mode has no sites');
 });
 
-test('chartSeries: the traced line when known, off-heap when a tick has some, V8 heap used without sites, site lines only when sampled', async () => {
+test('chartSeries: the traced line when known, V8 heap used always, off-heap when a tick has some, site lines only when sampled', async () => {
   const client = await asset();
   const sampled = client.chartSeries(parseTimeline(timelineText()), 5);
   assert.deepEqual(sampled.map((s) => [s.name, s.values, s.width]), [
     ['traced', [100, 5300, 5300, 500], 2],
+    ['V8 heap used', [1e7, 1e7 + 1000, 1e7 + 2000, 1e7 + 3000], 1],
     ['off-heap', [0, 5000, 5000, 0], 2],
     // Named by the allocating (last) frame; largest at the last tick first.
     ['keep cache.js:10', [100, 300, 500, 500], 1],
     ['(anonymous) buf.js:30', [0, 5000, 5000, 0], 1],
   ]);
-  assert.equal(new Set(sampled.map((s) => s.color)).size, 4, 'each line its own colour');
-  assert.deepEqual(client.chartSeries(parseTimeline(timelineText()), 1).map((s) => s.name), ['traced', 'off-heap', 'keep cache.js:10'], 'the limit counts site lines');
-  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ offHeap: false })), 5).map((s) => s.name), ['traced', 'keep cache.js:10', '(anonymous) buf.js:30']);
+  assert.equal(new Set(sampled.map((s) => s.color)).size, 5, 'each line its own colour');
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText()), 1).map((s) => s.name), ['traced', 'V8 heap used', 'off-heap', 'keep cache.js:10'], 'the limit counts site lines');
+  assert.deepEqual(client.chartSeries(parseTimeline(timelineText({ offHeap: false })), 5).map((s) => s.name), ['traced', 'V8 heap used', 'keep cache.js:10', '(anonymous) buf.js:30']);
   const exact = client.chartSeries(parseTimeline(timelineText({ sampled: false })), 5);
   assert.deepEqual(exact.map((s) => [s.name, s.values]), [
     ['traced', [100, 5300, 5300, 500]],

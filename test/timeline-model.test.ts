@@ -70,7 +70,7 @@ test('parseTimeline reads the header, sites, ticks without their lists, and ever
   assert.equal(tl.sampled, true);
   assert.deepEqual(tl.ticks.map((t) => t.t), [0, 1000, 2010, 3000, 4020]);
   assert.deepEqual(tl.ticks.map((t) => [t.traced, t.offHeap]), [[600, 0], [1830, 1200], [1750, 1200], [1720, 1200], [707, 200]]);
-  assert.deepEqual(tl.ticks[2], { t: 2010, cost: 1.5, traced: 1750, offHeap: 1200, rss: 50_000_000, heapUsed: 5_002_010, arrayBuffers: 10_000 }, 'ticks keep their figures, not their born/died lists');
+  assert.deepEqual(tl.ticks[2], { t: 2010, cost: 1.5, traced: 1750, offHeap: 1200, rss: 50_000_000, heapUsed: 5_002_010, arrayBuffers: 10_000, read: true }, 'ticks keep their figures, not their born/died lists, and say they read the samples');
   assert.deepEqual(tl.samples, {
     site: [0, 1, 0, 2, 0, 1, 0],
     size: [100, 500, 30, 1000, 200, 20, 7],
@@ -194,7 +194,7 @@ test('exact mode: ticks without sample lists give an unsampled timeline with fig
   const tl = parseTimeline(text);
   assert.equal(tl.sampled, false);
   assert.equal(tl.header.mode, 'exact');
-  assert.deepEqual(tl.ticks.map((t) => [t.t, t.traced, t.offHeap]), [[2, 10, 0], [1011, 5000, 300], [2013, 4000, 0]]);
+  assert.deepEqual(tl.ticks.map((t) => [t.t, t.traced, t.offHeap, t.read]), [[2, 10, 0, false], [1011, 5000, 300, false], [2013, 4000, 0, false]]);
   assert.deepEqual(tl.samples, { site: [], size: [], count: [], offHeap: [], born: [], died: [] });
   assert.deepEqual(rangeSites(tl, -1, 2), []);
   assert.deepEqual(topSeries(tl, 5), []);
@@ -285,10 +285,12 @@ test('property: rangeSites and topSeries agree with a replay of random births an
         const values = alive.map((live) => [...live.values()].filter(([, site]) => site === s.site).reduce((sum, [, , size]) => sum + size, 0));
         assert.deepEqual(s.values, values, `site ${s.site}`);
       }
-      const lastOf = (s: { values: number[] }) => s.values[n - 1];
+      // Every tick here read the samples: no null values.
+      const lastOf = (s: { values: Array<number | null> }) => s.values[n - 1]!;
+      const firstOf = (s: { values: Array<number | null> }) => s.values[0]!;
       for (let i = 1; i < series.length; i++) assert.ok(lastOf(series[i - 1]) >= lastOf(series[i]), 'by size at the last tick');
       const grown = topSeries(tl, Infinity, 'growth');
-      for (let i = 1; i < grown.length; i++) assert.ok(lastOf(grown[i - 1]) - grown[i - 1].values[0] >= lastOf(grown[i]) - grown[i].values[0], 'by growth');
+      for (let i = 1; i < grown.length; i++) assert.ok(lastOf(grown[i - 1]) - firstOf(grown[i - 1]) >= lastOf(grown[i]) - firstOf(grown[i]), 'by growth');
       // A crash while appending one more tick leaves a prefix of it, which is not read.
       const extra = tickLine(n * 1000, [], [...alive[n - 1].keys()]);
       const partial = extra.slice(0, 1 + (cut % (extra.length - 1)));
@@ -296,4 +298,28 @@ test('property: rangeSites and topSeries agree with a replay of random births an
     }),
     { numRuns: 500 },
   );
+});
+
+test('light ticks (Node figures only, between reads): read is false, topSeries has null there, ranges count the samples of the reads', () => {
+  const light = (t: number) => JSON.stringify({ t, cost: 0, traced: null, offHeap: null, rss: 60_000_000, heapUsed: 6_000_000 + t, arrayBuffers: 0 });
+  const text = lines(
+    header(),
+    siteLine(0, KEEP),
+    tickLine(0, [[1, 0, 100, 1]], []),
+    light(1000),
+    light(2000),
+    tickLine(3000, [[2, 0, 300, 3]], []),
+    light(4000),
+    tickLine(5000, [], [1]),
+  );
+  const tl = parseTimeline(text);
+  assert.equal(tl.sampled, true);
+  assert.deepEqual(tl.ticks.map((t) => [t.t, t.read, t.traced]), [[0, true, 1000], [1000, false, null], [2000, false, null], [3000, true, 4000], [4000, false, null], [5000, true, 6000]]);
+  assert.deepEqual(tl.samples.born, [0, 3]);
+  assert.deepEqual(tl.samples.died, [5, -1]);
+  assert.deepEqual(topSeries(tl, 5)[0].values, [100, null, null, 400, null, 300]);
+  assert.deepEqual(rangeSites(tl, 0, 3).map((r) => r.size), [300]);
+  assert.deepEqual(rangeSites(tl, -1, 5).map((r) => r.size), [300]);
+  // By growth, the first and last reads count, not the light ticks.
+  assert.deepEqual(topSeries(tl, 5, 'growth').map((s) => s.site), [0]);
 });

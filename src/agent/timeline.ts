@@ -2,11 +2,12 @@
  * `tracemalloc run`'s memory timeline, written by each traced thread:
  * every `every` ms the live samples (no heap snapshot), appended to
  * `tracemalloc-<pid>[-t<id>-<script>].timeline` in the format of
- * `model/timeline.ts`. Sampling mode's read forces a full GC (V8 drops
- * dead samples in it): about 60 ms on a 50 MB heap. With a budget, a read
- * costing more than that share of the time since the last one spaces the
- * next ones out, so a large heap is read less often rather than slowed
- * down.
+ * `model/timeline.ts`. Sampling mode's read of the samples forces a full
+ * GC (V8 drops dead samples in it): about 60 ms on a 50 MB heap. With a
+ * budget, a read costing more than that share of the time since the last
+ * one spaces the next reads out, so a large heap is read less often rather
+ * than slowed down; the ticks between them record Node's memory figures
+ * only (light ticks, nearly free), so the curve keeps its resolution.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -18,8 +19,10 @@ import { framesOf } from '../report/sites.js';
 import { onTracingExit, readLiveSamples } from '../tracer/tracer.js';
 import { threadTag } from './threads.js';
 
-/** The last read at exit is skipped when reads take longer than this. */
+/** At exit, a read of the samples of its own is skipped when reads take longer than this. */
 const FINAL_READ_MAX_MS = 250;
+/** At exit, a read by the exit snapshot at most this long ago serves as the last read. */
+const FINAL_READ_REUSE_MS = 2000;
 
 /** The timeline file of this thread in `dir`. */
 export function timelinePath(dir: string): string {
@@ -61,15 +64,26 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
   let stopped = false;
   let lastRead = -Infinity;
   let lastCost = 0;
+  let nextRead = 0;
 
-  const tick = (final = false): void => {
+  const tick = (final = false, reuseWithinMs = 0): void => {
     timer = null;
     const began = performance.now();
-    lastRead = began;
     let text = '';
     try {
-      const read = readLiveSamples();
+      if (!final && began < nextRead) {
+        // A light tick: Node's figures only, no read of the samples.
+        const memory = process.memoryUsage();
+        appendFileSync(
+          path,
+          `{"t":${Math.round(began - t0)},"cost":0,"traced":null,"offHeap":null,"rss":${memory.rss},"heapUsed":${memory.heapUsed},"arrayBuffers":${memory.arrayBuffers}}\n`,
+        );
+        timer = setTimeout(tick, everyMs).unref();
+        return;
+      }
+      const read = readLiveSamples(reuseWithinMs);
       if (!read) return;
+      lastRead = began;
       const memory = process.memoryUsage();
       let born = '';
       let died = '';
@@ -99,15 +113,20 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
       // unref: the timeline must not keep a finished program alive.
       const spent = performance.now() - began;
       lastCost = spent;
-      if (!final) timer = setTimeout(tick, budget ? Math.max(everyMs, spent / budget - spent) : everyMs).unref();
+      nextRead = budget ? began + spent / budget : 0;
+      if (!final) timer = setTimeout(tick, everyMs).unref();
     } catch (err) {
       process.stderr.write(`tracemalloc: the timeline stops: ${(err as Error).message}\n`);
     }
   };
   timer = setTimeout(tick, 0).unref();
-  // One last read as the program ends, so the curve reaches its end; skipped when reads are slow (the exit has a deadline) or one just ran.
+  // One last read as the program ends, so the curve reaches its end: the
+  // exit snapshot's read when there was one just before (no GC of its own),
+  // else a read of its own when reads are quick (the exit has a deadline).
   onTracingExit(() => {
-    if (!stopped && lastCost <= FINAL_READ_MAX_MS && performance.now() - lastRead >= 100) tick(true);
+    if (stopped || performance.now() - lastRead < 100) return;
+    tick(true, FINAL_READ_REUSE_MS);
+    if (performance.now() - lastRead >= 100 && lastCost <= FINAL_READ_MAX_MS) tick(true);
   });
   return () => {
     stopped = true;

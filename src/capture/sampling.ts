@@ -61,6 +61,8 @@ export class SamplingCapture {
   private readonly session = new InspectorSession();
   private releaseInlining: (() => void) | null = null;
   private halted = false;
+  /** The last profile read and when (performance.now()), so that two readers in a row pay one GC. */
+  private last: { profile: SamplingHeapProfile; at: number } | null = null;
 
   /** `keepInlining` leaves V8's inlining as it is; `atLaunch`: no program code ran yet (see holdNoInlining). */
   constructor(readonly samplingInterval: number, stackDepth: number, keepInlining = false, atLaunch = false) {
@@ -87,10 +89,15 @@ export class SamplingCapture {
     }
   }
 
-  /** The live samples so far. Cost grows with the number of live samples, not the heap. */
+  /**
+   * The live samples so far. V8 runs a full GC first (it drops dead samples
+   * only in one), so a read costs about a full GC of the heap.
+   */
   profile(): SamplingHeapProfile {
     try {
-      return this.session.post<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile;
+      const profile = this.session.post<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile;
+      this.last = { profile, at: performance.now() };
+      return profile;
     } catch (err) {
       if (!NOT_STARTED.test((err as Error).message)) throw err;
       throw new Error(
@@ -100,12 +107,18 @@ export class SamplingCapture {
     }
   }
 
+  /** The profile read at most `maxAgeMs` ago, if any: what was alive then, without another GC. */
+  recentProfile(maxAgeMs: number): SamplingHeapProfile | null {
+    return this.last && performance.now() - this.last.at <= maxAgeMs ? this.last.profile : null;
+  }
+
   /**
    * Stop sampling but keep the session: disconnecting disables its
    * HeapProfiler agent, which would also stop V8's allocation tracker (one
    * per isolate) for the other sessions. Never throws.
    */
   halt(): void {
+    this.last = null;
     if (this.halted || !this.session.connected) return;
     this.halted = true;
     this.releaseInlining?.();

@@ -76,8 +76,10 @@ export function liveRows(timelines: ReadonlyArray<{ timeline: Timeline; label: s
     if (!timeline.sampled || timeline.ticks.length === 0) continue;
     for (const s of topSeries(timeline, limit, by)) {
       const frame = s.frames[s.frames.length - 1] ?? { file: '', line: 0, column: 0, function: '' };
-      const size = s.values[s.values.length - 1] ?? 0;
-      rows.push({ where: label, frame, size, growth: size - (s.values[0] ?? 0), values: s.values });
+      // The reads only: light ticks between them know no sites.
+      const values = s.values.filter((v): v is number => v !== null);
+      const size = values.at(-1) ?? 0;
+      rows.push({ where: label, frame, size, growth: size - (values[0] ?? 0), values });
     }
   }
   // A site with nothing alive now is not a place to look.
@@ -99,16 +101,17 @@ export function renderScreen(
   let traced = 0;
   let first = 0;
   let rss = 0;
+  // The traced total of the reads; without any (exact mode from launch has no running total), V8's heap in use stands in.
+  const known = state.timelines.every(({ timeline }) => timeline.ticks.some((t) => t.traced !== null));
   for (const { timeline } of state.timelines) {
-    const ticks = timeline.ticks;
+    const ticks = known ? timeline.ticks.filter((t) => t.traced !== null) : timeline.ticks;
     if (ticks.length === 0) continue;
-    // Exact mode from launch has no running traced total: V8's heap in use stands in.
-    traced += ticks[ticks.length - 1].traced ?? ticks[ticks.length - 1].heapUsed;
-    first += ticks[0].traced ?? ticks[0].heapUsed;
-    rss += ticks[ticks.length - 1].rss;
+    traced += (known ? ticks[ticks.length - 1].traced : ticks[ticks.length - 1].heapUsed) ?? 0;
+    first += (known ? ticks[0].traced : ticks[0].heapUsed) ?? 0;
+    rss += timeline.ticks[timeline.ticks.length - 1].rss;
   }
   const growth = traced - first;
-  const what = state.timelines.some(({ timeline }) => timeline.ticks.some((t) => t.traced === null)) ? 'V8 heap used' : 'traced';
+  const what = known ? 'traced' : 'V8 heap used';
   lines.push(`tracemalloc live · pid ${state.pid ?? '?'} · ${Math.round(state.seconds)} s · ${what} ${formatSize(traced)} (${formatSize(growth, true)} since start) · RSS ${formatSize(rss)}`);
   lines.push(`sorted by ${state.sort} · s: sort by ${state.sort === 'size' ? 'growth' : 'size'} · q: end the program · its output: ${state.log}`);
   lines.push('');

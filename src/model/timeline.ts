@@ -50,14 +50,18 @@ export interface TimelineTick {
   t: number;
   /** Milliseconds the read took. */
   cost: number;
-  /** Traced bytes, off-heap included; null when unknown between snapshots (exact mode with V8's tracker from launch, as `run` starts it). */
+  /**
+   * Traced bytes, off-heap included; null on a light tick (Node's figures
+   * only, between two reads of the samples) and when unknown between
+   * snapshots (exact mode with V8's tracker from launch, as `run` starts it).
+   */
   traced: number | null;
-  /** Traced off-heap bytes. */
-  offHeap: number;
+  /** Traced off-heap bytes; null on a light tick. */
+  offHeap: number | null;
   rss: number;
   heapUsed: number;
   arrayBuffers: number;
-  /** Samples seen for the first time: [id, site, bytes, objects]. Absent in exact mode. */
+  /** Samples seen for the first time: [id, site, bytes, objects]. Absent in exact mode and on light ticks. */
   born?: Array<[number, number, number, number]>;
   /** Ids of samples gone since the previous tick. */
   died?: number[];
@@ -68,8 +72,8 @@ export interface Timeline {
   header: TimelineHeader;
   /** Frames by site number. */
   sites: TimelineFrame[][];
-  /** The ticks without their sample lists. */
-  ticks: Array<Omit<TimelineTick, 'born' | 'died'>>;
+  /** The ticks without their sample lists; `read` says whether the samples were read at it (sites are known there). */
+  ticks: Array<Omit<TimelineTick, 'born' | 'died'> & { read: boolean }>;
   /** Whether ticks list samples (sampling mode): sites over time are known. */
   sampled: boolean;
   /** Per sample: its site, bytes, objects, whether off-heap (id < 0), the tick it appeared in, and the tick it was gone by (-1: alive at the end). */
@@ -146,7 +150,7 @@ export class TimelineReader {
         if (i !== undefined) samples.died[i] = tick;
       }
     }
-    timeline.ticks.push(rest);
+    timeline.ticks.push({ ...rest, read: Array.isArray(born) });
   }
 }
 
@@ -174,7 +178,9 @@ export function parseTimeline(text: string): Timeline {
 /**
  * What was allocated after tick `from` up to tick `to` and is still alive
  * at tick `to`, by site, largest first. `from` = -1 starts at the
- * beginning (everything alive at `to`).
+ * beginning (everything alive at `to`). Both should be ticks that read the
+ * samples (`read`); at a light tick the samples are those of the read
+ * before it.
  */
 export function rangeSites(timeline: Timeline, from: number, to: number): RangeSite[] {
   const { samples } = timeline;
@@ -197,7 +203,8 @@ export function rangeSites(timeline: Timeline, from: number, to: number): RangeS
 export interface SiteSeries {
   site: number;
   frames: TimelineFrame[];
-  values: number[];
+  /** Null at ticks that did not read the samples. */
+  values: Array<number | null>;
 }
 
 /**
@@ -218,12 +225,19 @@ export function topSeries(timeline: Timeline, limit: number, by: 'size' | 'growt
   }
   const series: SiteSeries[] = [];
   for (const [site, d] of deltas) {
-    const values: number[] = [];
+    const values: Array<number | null> = [];
     let live = 0;
-    for (let t = 0; t < n; t++) values.push(Math.round((live += d[t])));
+    for (let t = 0; t < n; t++) {
+      live += d[t];
+      values.push(timeline.ticks[t].read ? Math.round(live) : null);
+    }
     series.push({ site, frames: timeline.sites[site], values });
   }
-  const last = (s: SiteSeries) => s.values[n - 1] ?? 0;
-  const key = by === 'size' ? last : (s: SiteSeries) => last(s) - (s.values[0] ?? 0);
-  return series.sort((a, b) => key(b) - key(a)).slice(0, limit);
+  const keys = new Map<SiteSeries, number>();
+  for (const s of series) {
+    const known = s.values.filter((v): v is number => v !== null);
+    const last = known.at(-1) ?? 0;
+    keys.set(s, by === 'size' ? last : last - (known[0] ?? 0));
+  }
+  return series.sort((a, b) => keys.get(b)! - keys.get(a)!).slice(0, limit);
 }

@@ -233,14 +233,17 @@ export class TraceSession {
    * updates as {@link tracedMemory} does. Exact mode has no per-object
    * data without a heap snapshot: null samples, V8's statistics' total
    * (null with the tracker from launch, which has none between snapshots).
+   * `reuseWithinMs` > 0: only the profile some other reader read at most
+   * that long ago (no GC of its own), or null when there is none.
    */
-  liveSamples(builder: TracebackBuilder): { samples: LiveSample[] | null; current: number | null; offHeap: number } {
+  liveSamples(builder: TracebackBuilder, reuseWithinMs = 0): { samples: LiveSample[] | null; current: number | null; offHeap: number } | null {
     if (!this.sampling) {
       // V8's tracker from launch keeps no running total: only snapshots know it.
       const current = this.tracking?.launched ? null : this.tracedMemory(builder).current;
       return { samples: null, current, offHeap: this.offHeapAtSnapshot };
     }
-    const profile = this.profile();
+    const profile = reuseWithinMs > 0 ? this.sampling.recentProfile(reuseWithinMs) : this.profile();
+    if (!profile) return null;
     const samples = heapSamples(profile, this.samplingInterval, builder);
     let heap = 0;
     for (const sample of samples) heap += sample.size;

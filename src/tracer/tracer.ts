@@ -372,12 +372,14 @@ export function getTracedMemory(): { current: number; peak: number } {
  * traceback (null in exact mode, which has none without a heap snapshot),
  * and the traced memory. One traceback builder per capture, so a stack
  * keeps one interned Traceback from read to read. Costs what
- * {@link getTracedMemory} costs. Null when not tracing.
+ * {@link getTracedMemory} costs. Null when not tracing, and with
+ * `reuseWithinMs` > 0 in sampling mode when no profile was read that
+ * recently (an exit snapshot just before, say): it then reads nothing.
  */
-export function readLiveSamples(): { samples: LiveSample[] | null; current: number | null; offHeap: number } | null {
+export function readLiveSamples(reuseWithinMs = 0): { samples: LiveSample[] | null; current: number | null; offHeap: number } | null {
   if (!active) return null;
   if (liveSampleBuilder?.state !== active) liveSampleBuilder = { state: active, builder: new TracebackBuilder(active.policy) };
-  return active.session.liveSamples(liveSampleBuilder.builder);
+  return active.session.liveSamples(liveSampleBuilder.builder, reuseWithinMs);
 }
 
 let liveSampleBuilder: { state: Active; builder: TracebackBuilder } | null = null;

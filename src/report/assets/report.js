@@ -231,14 +231,30 @@ export function tickRange(ticks, t1, t2) {
 }
 
 /**
- * The lines of the chart: traced memory (when known), its off-heap part
- * when there is any, V8's heap in use when there are no sites (exact mode),
- * and the `limit` sites with most live bytes at the end.
+ * {@link tickRange} over the ticks that read the samples (light ticks
+ * between them know no sites), as indices into all of `ticks`; null when
+ * no tick read them.
+ */
+export function readRange(ticks, t1, t2) {
+  const reads = [];
+  ticks.forEach((t, i) => {
+    if (t.read) reads.push(i);
+  });
+  if (reads.length === 0) return null;
+  const { from, to } = tickRange(reads.map((i) => ticks[i]), t1, t2);
+  return { from: from < 0 ? -1 : reads[from], to: reads[to] };
+}
+
+/**
+ * The lines of the chart: traced memory (at the ticks that know it), V8's
+ * heap in use (every tick, garbage included: the curve between two reads),
+ * the traced off-heap part when there is any, and the `limit` sites with
+ * most live bytes at the end. Values are null where a tick does not know them.
  */
 export function chartSeries(timeline, limit) {
   const series = [];
-  if (timeline.ticks.some((t) => t.traced !== null)) series.push({ name: 'traced', values: timeline.ticks.map((t) => t.traced ?? 0), color: '#222', width: 2 });
-  if (!timeline.sampled) series.push({ name: 'V8 heap used', values: timeline.ticks.map((t) => t.heapUsed), color: '#888', width: 2 });
+  if (timeline.ticks.some((t) => t.traced !== null)) series.push({ name: 'traced', values: timeline.ticks.map((t) => t.traced), color: '#222', width: 2 });
+  series.push({ name: 'V8 heap used', values: timeline.ticks.map((t) => t.heapUsed), color: '#999', width: 1, dash: '4 3' });
   if (timeline.ticks.some((t) => t.offHeap > 0)) series.push({ name: 'off-heap', values: timeline.ticks.map((t) => t.offHeap), color: '#0a7', width: 2 });
   for (const s of timeline.sampled ? topSeries(timeline, limit) : []) {
     const f = s.frames[s.frames.length - 1] || { file: '', line: 0, function: '' };
@@ -247,9 +263,19 @@ export function chartSeries(timeline, limit) {
   return series;
 }
 
-/** SVG polyline points for values at tick times, `x` and `y` mapping time and bytes to pixels. */
+/** SVG polyline points for values at tick times, `x` and `y` mapping time and bytes to pixels; null values are skipped. */
 export function polylinePoints(ticks, values, x, y) {
-  return ticks.map((t, i) => `${x(t.t).toFixed(1)},${y(values[i]).toFixed(1)}`).join(' ');
+  const points = [];
+  ticks.forEach((t, i) => {
+    if (values[i] !== null && values[i] !== undefined) points.push(`${x(t.t).toFixed(1)},${y(values[i]).toFixed(1)}`);
+  });
+  return points.join(' ');
+}
+
+/** The last value a line knows. */
+export function lastKnown(values) {
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null && values[i] !== undefined) return values[i];
+  return 0;
 }
 
 /** The sites of a range as table and flame rows (frames oldest first). */
@@ -420,7 +446,7 @@ function timelinePanel(doc, timelines, el, flame, table) {
     const [left, right, top, bottom] = [72, 12, 10, 24];
     const tMax = Math.max(1, ticks[ticks.length - 1].t);
     const series = chartSeries(timeline, 5);
-    const yMax = Math.max(1, ...series.flatMap((s) => s.values));
+    const yMax = Math.max(1, ...series.flatMap((s) => s.values.filter((v) => v !== null)));
     const x = (t) => left + (t / tMax) * (width - left - right);
     const y = (v) => top + (1 - v / yMax) * (height - top - bottom);
     const svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, 'data-role': 'chart', role: 'img', 'aria-label': 'live memory over time' });
@@ -436,12 +462,14 @@ function timelinePanel(doc, timelines, el, flame, table) {
     const shade = svgEl('rect', { x: left, y: top, width: 0, height: height - top - bottom, fill: '#4a90e2', 'fill-opacity': 0.15, 'data-role': 'selection' });
     svg.appendChild(shade);
     for (const s of series) {
-      svg.appendChild(svgEl('polyline', { points: polylinePoints(ticks, s.values, x, y), fill: 'none', stroke: s.color, 'stroke-width': s.width, 'data-series': s.name }));
+      const line = svgEl('polyline', { points: polylinePoints(ticks, s.values, x, y), fill: 'none', stroke: s.color, 'stroke-width': s.width, 'data-series': s.name });
+      if (s.dash) line.setAttribute('stroke-dasharray', s.dash);
+      svg.appendChild(line);
       const item = el('span', { class: 'legend-item' });
       const swatch = el('span', { class: 'swatch' });
       swatch.style.background = s.color;
       item.appendChild(swatch);
-      item.appendChild(doc.createTextNode(`${s.name} ${formatSize(s.values[s.values.length - 1])}`));
+      item.appendChild(doc.createTextNode(`${s.name} ${formatSize(lastKnown(s.values))}`));
       legend.appendChild(item);
     }
     chart.appendChild(svg);
@@ -457,22 +485,26 @@ function timelinePanel(doc, timelines, el, flame, table) {
       anchor = timeAt(ev);
       ev.preventDefault();
     });
+    // Ranges end at ticks that read the samples; exact mode's ticks read none, and any tick will do.
+    const range = (t1, t2) => (timeline.sampled ? readRange(ticks, t1, t2) : tickRange(ticks, t1, t2));
     svg.addEventListener('mousemove', (ev) => {
       if (anchor === null) return;
-      const { from, to } = tickRange(ticks, anchor, timeAt(ev));
-      mark(from, to);
+      const r = range(anchor, timeAt(ev));
+      if (r) mark(r.from, r.to);
     });
     const finish = (ev) => {
       if (anchor === null) return;
-      const { from, to } = tickRange(ticks, anchor, timeAt(ev));
+      const r = range(anchor, timeAt(ev));
       anchor = null;
-      mark(from, to);
-      showRange(timeline, from, to);
+      if (!r) return;
+      mark(r.from, r.to);
+      showRange(timeline, r.from, r.to);
     };
     svg.addEventListener('mouseup', finish);
     svg.addEventListener('mouseleave', finish);
-    mark(-1, ticks.length - 1);
-    showRange(timeline, -1, ticks.length - 1);
+    const all = range(0, tMax) ?? { to: ticks.length - 1 };
+    mark(-1, all.to);
+    showRange(timeline, -1, all.to);
   };
   timelines.forEach((timeline, i) => select.appendChild(el('option', { value: String(i) }, timelineName(timeline.header))));
   select.hidden = timelines.length < 2;
