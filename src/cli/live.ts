@@ -113,7 +113,16 @@ export function renderScreen(
   const growth = traced - first;
   const what = known ? 'traced' : 'V8 heap used';
   lines.push(`tracemalloc live · pid ${state.pid ?? '?'} · ${Math.round(state.seconds)} s · ${what} ${formatSize(traced)} (${formatSize(growth, true)} since start) · RSS ${formatSize(rss)}`);
-  lines.push(`sorted by ${state.sort} · s: sort by ${state.sort === 'size' ? 'growth' : 'size'} · q: end the program · its output: ${state.log}`);
+  // Sites are known at reads only; on a large heap those are seconds apart (docs/cli.md).
+  let age = 0;
+  for (const { timeline } of state.timelines) {
+    const ticks = timeline.ticks;
+    let lastRead = ticks.length - 1;
+    while (lastRead >= 0 && !ticks[lastRead].read) lastRead--;
+    if (lastRead >= 0) age = Math.max(age, ticks[ticks.length - 1].t - ticks[lastRead].t);
+  }
+  const stale = age >= 2000 ? ` · sites as of ${Math.round(age / 1000)} s ago` : '';
+  lines.push(`sorted by ${state.sort}${stale} · s: sort by ${state.sort === 'size' ? 'growth' : 'size'} · q: end the program · its output: ${state.log}`);
   lines.push('');
   const several = state.timelines.length > 1;
   const sizeW = 11;

@@ -398,8 +398,9 @@ function main(doc) {
     table(doc.getElementById('diff-table'), columns.diff, data.diff.lines);
   }
   if (data.timelines && data.timelines.length > 0) {
-    timelinePanel(doc, data.timelines, el, flame, table);
+    // Shown first: the chart takes the width of its visible panel.
     show('timeline');
+    timelinePanel(doc, data.timelines, el, flame, table);
   } else {
     show('flame');
   }
