@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TIMELINE_VERSION, parseTimeline, rangeSites, topSeries, type RangeSite, type Timeline, type TimelineFrame } from '../src/model/timeline.js';
+import { lastRead, snapshotOfTimeline } from '../src/model/timeline-snapshot.js';
 
 fc.configureGlobal({ includeErrorInReport: true });
 
@@ -322,4 +323,34 @@ test('light ticks (Node figures only, between reads): read is false, topSeries h
   assert.deepEqual(rangeSites(tl, -1, 5).map((r) => r.size), [300]);
   // By growth, the first and last reads count, not the light ticks.
   assert.deepEqual(topSeries(tl, 5, 'growth').map((s) => s.site), [0]);
+});
+
+test('snapshotOfTimeline: what was alive at a read as a sampling snapshot, sized as rangeSites from the start, with Horvitz–Thompson variances', () => {
+  const text = lines(
+    header({ threadId: 3, threadName: 'w.js', script: undefined }),
+    siteLine(0, KEEP),
+    siteLine(1, BUFFER),
+    tickLine(0, [[1, 0, 100, 1], [2, 0, 300, 3]], []),
+    tickLine(1000, [[-5, 1, 8000, 2]], [1]),
+    JSON.stringify({ t: 2000, cost: 0, traced: null, offHeap: null, rss: 1, heapUsed: 1, arrayBuffers: 0 }),
+  );
+  const tl = parseTimeline(text);
+  assert.equal(lastRead(tl), 1, 'the light tick is not a read');
+  const snapshot = snapshotOfTimeline(tl)!;
+  assert.equal(snapshot.meta.mode, 'sampling');
+  assert.equal(snapshot.meta.threadId, 3);
+  assert.equal(snapshot.meta.timestamp, 1_700_000_000_000 + 1000);
+  const byFunction = new Map(snapshot.traces.map((t) => [t.traceback.at(-1)!.functionName, t]));
+  assert.deepEqual([...byFunction.keys()].sort(), ['allocBuffer', 'keep']);
+  const keep = byFunction.get('keep')!;
+  // Sample 1 died at tick 1; sample 2 (300 B standing for 3 objects of 100 B) is alive: variance (3² - 3) × 100².
+  assert.deepEqual([keep.size, keep.count, keep.offHeapSize], [300, 3, 0]);
+  assert.deepEqual(keep.estimate, { samples: 1, sizeVariance: 6 * 100 * 100, countVariance: 6 });
+  assert.deepEqual([byFunction.get('allocBuffer')!.size, byFunction.get('allocBuffer')!.offHeapSize], [8000, 8000]);
+  assert.deepEqual(
+    snapshot.traces.map((t) => t.size).sort((a, b) => b - a),
+    rangeSites(tl, -1, 1).map((r) => r.size),
+  );
+  assert.deepEqual(snapshotOfTimeline(tl, 0)!.traces.map((t) => t.size), [400], 'at the first read: both keep samples');
+  assert.equal(snapshotOfTimeline(parseTimeline(lines(header({ mode: 'exact' }), tickLine(0, null, null)))), null, 'exact mode has no sites');
 });

@@ -153,3 +153,38 @@ test("run's default timeline keeps its reads of a large heap within 2% of the ti
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('a program killed by SIGKILL leaves no exit snapshot but its timeline: top and report read its last read', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'tm-timeline-'));
+  try {
+    const child = spawn(process.execPath, [CLI, 'run', '--timeline', '0.3', '--out', out, '--', fixture('live-leak.js')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Until the program has been read a few times while it leaks.
+    let timeline: Timeline | null = null;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const file = readdirSync(out).find((f) => f.endsWith('.timeline'));
+      if (!file) continue;
+      timeline = parseTimeline(readFileSync(join(out, file), 'utf8'));
+      if (timeline.ticks.filter((t) => t.read).length >= 5) break;
+    }
+    assert.ok(timeline, `a timeline: ${stderr}`);
+    process.kill(timeline.header.pid, 'SIGKILL');
+    assert.equal(await exited, 128 + 9, stderr);
+    assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.snap')), [], 'no exit snapshot after SIGKILL');
+
+    const top = runNode([CLI, 'top', out, '--json'], { env: { NO_COLOR: '1' } });
+    assert.equal(top.status, 0, top.stderr);
+    assert.match(top.stderr, /no snapshot: .*\.timeline read at [\d.]+ s, its last read, stands in for one/);
+    const rows = (JSON.parse(top.stdout) as { rows: Array<{ frames: Array<{ function: string }>; size: number }> }).rows;
+    assert.equal(rows[0].frames.at(-1)?.function, 'growCache', JSON.stringify(rows.slice(0, 3)));
+    assert.ok(rows[0].size > 1024 * 1024, `growCache keeps megabytes: ${rows[0].size}`);
+    const report = join(out, 'report.html');
+    const made = runNode([CLI, 'report', out, '--html', report], { env: { NO_COLOR: '1' } });
+    assert.equal(made.status, 0, made.stderr);
+    assert.match(readFileSync(report, 'utf8'), /data-tab="timeline"/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

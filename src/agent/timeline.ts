@@ -32,11 +32,10 @@ export function timelinePath(dir: string): string {
 /**
  * Start recording into `dir` every `everyMs` milliseconds, from now until
  * tracing stops, less often when reads would take more than `budget` of
- * the time (null: every `everyMs` whatever they cost). Returns a function
- * that stops it. Never throws: a write that fails stops the timeline with
- * one line on stderr.
+ * the time (null: every `everyMs` whatever they cost). Never throws: a
+ * write that fails stops the timeline with one line on stderr.
  */
-export function startTimeline(dir: string, everyMs: number, budget: number | null, mode: string, samplingInterval: number | undefined): () => void {
+export function startTimeline(dir: string, everyMs: number, budget: number | null, mode: string, samplingInterval: number | undefined): void {
   const path = timelinePath(dir);
   const start = Date.now();
   const t0 = performance.now();
@@ -56,29 +55,26 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
     writeFileSync(path, header + '\n');
   } catch (err) {
     process.stderr.write(`tracemalloc: no timeline: cannot write ${path}: ${(err as Error).message}\n`);
-    return () => {};
+    return;
   }
   const sites = new Map<Traceback, number>();
   let alive = new Set<number>();
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
   let lastRead = -Infinity;
   let lastCost = 0;
   let nextRead = 0;
 
   const tick = (final = false, reuseWithinMs = 0): void => {
-    timer = null;
     const began = performance.now();
     let text = '';
     try {
       if (!final && began < nextRead) {
-        // A light tick: Node's figures only, no read of the samples.
+        // A light tick: Node's figures only, no read of the samples. unref: the timeline must not keep a finished program alive.
         const memory = process.memoryUsage();
         appendFileSync(
           path,
           `{"t":${Math.round(began - t0)},"cost":0,"traced":null,"offHeap":null,"rss":${memory.rss},"heapUsed":${memory.heapUsed},"arrayBuffers":${memory.arrayBuffers}}\n`,
         );
-        timer = setTimeout(tick, everyMs).unref();
+        setTimeout(tick, everyMs).unref();
         return;
       }
       const read = readLiveSamples(reuseWithinMs);
@@ -110,27 +106,21 @@ export function startTimeline(dir: string, everyMs: number, budget: number | nul
         `{"t":${Math.round(began - t0)},"cost":${Math.round(cost * 10) / 10},"traced":${read.current === null ? 'null' : Math.round(read.current)},"offHeap":${Math.round(read.offHeap)},` +
         `"rss":${memory.rss},"heapUsed":${memory.heapUsed},"arrayBuffers":${memory.arrayBuffers}${lists}}\n`;
       appendFileSync(path, text);
-      // unref: the timeline must not keep a finished program alive.
       const spent = performance.now() - began;
       lastCost = spent;
       nextRead = budget ? began + spent / budget : 0;
-      if (!final) timer = setTimeout(tick, everyMs).unref();
+      if (!final) setTimeout(tick, everyMs).unref();
     } catch (err) {
       process.stderr.write(`tracemalloc: the timeline stops: ${(err as Error).message}\n`);
     }
   };
-  timer = setTimeout(tick, 0).unref();
+  setTimeout(tick, 0).unref();
   // One last read as the program ends, so the curve reaches its end: the
   // exit snapshot's read when there was one just before (no GC of its own),
   // else a read of its own when reads are quick (the exit has a deadline).
   onTracingExit(() => {
-    if (stopped || performance.now() - lastRead < 100) return;
+    if (performance.now() - lastRead < 100) return;
     tick(true, FINAL_READ_REUSE_MS);
     if (performance.now() - lastRead >= 100 && lastCost <= FINAL_READ_MAX_MS) tick(true);
   });
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    timer = null;
-  };
 }

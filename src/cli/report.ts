@@ -76,8 +76,8 @@ export function registerReport(program: Command): void {
       const filters = filtersFrom(options.include, options.exclude, options.allFrames);
       const filter = (s: Snapshot) => (filters.length > 0 ? s.filterTraces(filters) : s);
       const split = splitTimelines(paths, options.thread);
-      if (split.snapshots.length === 0) throw new UsageError('a timeline needs a snapshot of the same run too: give the folder, or a .snap file beside the .timeline');
-      const snapshot = filter(loadSnapshots(split.snapshots, options.thread).snapshot);
+      // Timelines alone: their last reads stand in for snapshots.
+      const snapshot = filter(loadSnapshots(split.snapshots.length > 0 ? split.snapshots : paths, options.thread).snapshot);
       const old = options.compare ? filter(loadSnapshots([options.compare], options.thread).snapshot) : null;
       const input: ReportInput = {
         title: basename(path),

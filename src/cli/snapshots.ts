@@ -6,9 +6,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Filter, Snapshot, type KeyType, type SnapshotMeta, type StatisticDiff } from '../model/index.js';
 import { parseTimeline, type Timeline } from '../model/timeline.js';
+import { snapshotOfTimeline } from '../model/timeline-snapshot.js';
 import { CommandError, UsageError } from './errors.js';
 
-/** Load a snapshot written by `tracemalloc run` or `Snapshot.dump()`. */
+/**
+ * Load a snapshot written by `tracemalloc run` or `Snapshot.dump()`, or
+ * the last read of a run's `.timeline` file (see {@link timelineSnapshot}).
+ */
 export function loadSnapshot(path: string): Snapshot {
   if (!existsSync(path)) {
     throw new UsageError(`no such file: ${path}; pass a snapshot written by 'tracemalloc run' or Snapshot.dump()`);
@@ -16,6 +20,7 @@ export function loadSnapshot(path: string): Snapshot {
   if (statSync(path).isDirectory()) {
     throw new UsageError(`${path} is a folder; pass one of the .snap files inside it, or several files`);
   }
+  if (path.endsWith('.timeline')) return timelineSnapshot(path);
   try {
     return Snapshot.load(path);
   } catch (err) {
@@ -96,6 +101,33 @@ export function folderSnapshots(dir: string): string[] {
   return [...[...newest.values()].map((v) => v.file), ...others].sort();
 }
 
+/**
+ * The last read of a timeline as a snapshot, saying so on stderr: what was
+ * alive when the program's memory was last read.
+ */
+function timelineSnapshot(path: string): Snapshot {
+  const timeline = readTimeline(path);
+  const snapshot = snapshotOfTimeline(timeline);
+  if (!snapshot) throw new UsageError(`${path} has no sites (exact mode, or no read yet); use the run's .snap files`);
+  const seconds = ((snapshot.meta.timestamp - timeline.header.start) / 1000).toFixed(1);
+  process.stderr.write(`tracemalloc: no snapshot: ${path} read at ${seconds} s, its last read, stands in for one\n`);
+  return snapshot;
+}
+
+function readTimeline(file: string): Timeline {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parseTimeline(text);
+  } catch (err) {
+    throw new CommandError(`${file} is not a tracemalloc timeline: ${(err as Error).message}`);
+  }
+}
+
 /** What `--thread` accepts, for help texts and errors. */
 export const THREAD_CHOICES = "'main', a thread id, '<pid>:<id>' or a worker's or process's script name";
 
@@ -121,9 +153,11 @@ export function loadSnapshots(paths: readonly string[], threads: readonly string
   const files: string[] = [];
   for (const path of paths) {
     if (existsSync(path) && statSync(path).isDirectory()) {
+      // A program killed before its exit snapshot (SIGKILL, the OOM killer) leaves its timeline.
       const inside = folderSnapshots(path);
-      if (inside.length === 0) throw new UsageError(`no .snap files in ${path}`);
-      files.push(...inside);
+      const timelines = inside.length > 0 ? [] : readdirSync(path).filter((f) => f.endsWith('.timeline')).sort().map((f) => join(path, f));
+      if (inside.length === 0 && timelines.length === 0) throw new UsageError(`no .snap files in ${path}`);
+      files.push(...inside, ...timelines);
     } else files.push(path);
   }
   let sources: Source[] = files.map((file) => {
@@ -199,19 +233,7 @@ export function splitTimelines(paths: readonly string[], threads: readonly strin
       for (const name of readdirSync(path).sort()) if (name.endsWith('.timeline')) files.push(join(path, name));
     }
   }
-  const timelines = files.map((file) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-    try {
-      return parseTimeline(text);
-    } catch (err) {
-      throw new CommandError(`${file} is not a tracemalloc timeline: ${(err as Error).message}`);
-    }
-  });
+  const timelines = files.map(readTimeline);
   const chosen = threads.length === 0 ? timelines : timelines.filter(({ header: h }) => threads.some((t) => threadMatches({ pid: h.pid, threadId: h.threadId ?? 0, threadName: h.threadName, script: h.script }, t)));
   return { snapshots, timelines: chosen };
 }
