@@ -84,6 +84,30 @@ test('a worker thread that leaks and a spawned node child that leaks: run writes
   }
 });
 
+test('cluster workers (fork) and an execFile() child are followed, each into its own files', () => {
+  const t = traced(['--interval', '4096'], [fixture('cluster-app.js')]);
+  try {
+    assert.equal(t.run.status, 0, t.run.stderr);
+    assert.equal(t.run.stdout.match(/^cluster worker kept 20000$/gm)?.length, 2, t.run.stdout);
+    assert.match(t.run.stdout, /^execFile child kept 20000$/m);
+    assert.match(t.run.stdout, /^primary done$/m);
+    assert.equal(t.snaps.length, 4, `the primary, two cluster workers and the execFile child: ${t.snaps}`);
+    assert.equal(new Set(t.snaps.map(pidOf)).size, 4, `${t.snaps}`);
+    const view = t.top();
+    const workers = view.rows.find((r) => r.frames.at(-1)!.function === 'holdInClusterWorker');
+    const child = view.rows.find((r) => r.frames.at(-1)!.function === 'holdInChild');
+    assert.ok(workers && child, JSON.stringify(view.rows.slice(0, 5).map((r) => r.frames.at(-1))));
+    // Cluster workers run the primary's script: two processes of cluster-app.js hold the objects.
+    assert.equal(workers.threads?.length, 2, `${workers.threads}`);
+    assert.ok(workers.threads!.every((label) => /^pid \d+ cluster-app\.js main$/.test(label)), `${workers.threads}`);
+    assert.ok(workers.count > 2 * 10_000 && workers.count < 2 * 40_000, `holdInClusterWorker: ${workers.count}`);
+    assert.deepEqual(child.threads, [child.threads![0]]);
+    assert.match(child.threads![0], /^pid \d+ spawned-child\.js main$/);
+  } finally {
+    t.done();
+  }
+});
+
 test('--no-follow leaves child processes untraced', () => {
   const t = traced(['--no-follow'], [process.execPath, fixture('spawner.js')]);
   try {
