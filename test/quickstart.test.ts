@@ -92,8 +92,8 @@ test('docs/quickstart.md: its commands find the leaking line it names', async ()
         assert.fail(`a command the test does not know: ${command}`);
       }
     }
-    // Every step ran: the run, two loads, two snapshots, compare and report.
-    assert.deepEqual(readdirSync(snaps).sort(), signalled);
+    // Every step ran: the run, two loads, two snapshots, compare and report; and run keeps its timeline beside them.
+    assert.deepEqual(readdirSync(snaps).sort(), [...signalled, `tracemalloc-${pid}.timeline`]);
     assert.ok(existsSync(join(dir, 'report.html')));
     // "Stop the server with Ctrl-C": run ends it and exits 130, as the untraced server would.
     const ended = new Promise<number | null>((done) => server!.once('exit', (code) => done(code)));
