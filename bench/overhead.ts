@@ -3,7 +3,13 @@
  * intervals, in exact mode, and under V8's raw allocation tracker, each in a
  * fresh child process, interleaved and repeated; prints median ratios.
  *
- *   npm run bench:overhead [-- --reps 5 --quick --configs sampling-64,sampling-64-launch]
+ *   npm run bench:overhead [-- --reps 5 --quick --configs sampling-64,sampling-64-launch --workloads http]
+ *
+ * Besides the medians, each configuration's CPU ratio is also given per
+ * round (its child against the untraced child of the same round, which
+ * ran beside it) as the median of those paired ratios with a bootstrap 95%
+ * interval: on a shared machine, load drifts between rounds, and pairing
+ * cancels it. Many rounds (`--reps 21`) narrow the interval.
  *
  * `sampling-64-heaponly` is the default interval without the off-heap
  * sampler (`start({ offHeap: false })`): the difference prices it.
@@ -17,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
-import { runChildren } from './children.js';
+import { median, runChildren } from './children.js';
 import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { allocationHeavy, httpService } from './workloads.js';
@@ -101,6 +107,16 @@ async function child(config: string, workload: Workload): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
+/** A 95% interval of the median by resampling (2,000 resamples, a fixed seed so reruns print the same for the same data). */
+function bootstrapMedian(values: readonly number[]): [number, number] {
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const medians: number[] = [];
+  for (let b = 0; b < 2000; b++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[50], medians[1949]];
+}
+
 function parent(): void {
   const args = process.argv.slice(2);
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
@@ -110,9 +126,10 @@ function parent(): void {
   // `--configs a,b`: only these (untraced always runs, as the baseline).
   const only = args.includes('--configs') ? new Set(args[args.indexOf('--configs') + 1].split(',')) : null;
   const configs = only ? all.filter((c) => c === 'untraced' || only.has(c)) : all;
-  const med = runChildren(SELF, configs, ['http', 'alloc'], reps, ['--expose-gc']);
+  const workloads = (args.includes('--workloads') ? args[args.indexOf('--workloads') + 1].split(',') : ['http', 'alloc']) as Workload[];
+  const med = runChildren(SELF, configs, workloads, reps, ['--expose-gc']);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced; steady: the second run after start(), first: the first`);
-  for (const workload of ['http', 'alloc'] as Workload[]) {
+  for (const workload of workloads) {
     const base = med(`${workload}/untraced`);
     const baseCpu = med(`${workload}/untraced`, 'cpuMs');
     console.log(`\n${workload === 'http' ? 'realistic: loopback HTTP, 3000 JSON requests' : 'allocation-heavy loop, 2M objects'} — untraced ${base.toFixed(0)} ms wall, ${baseCpu.toFixed(0)} ms CPU`);
@@ -125,6 +142,13 @@ function parent(): void {
       console.log(
         `  ${config.padEnd(20)} ${ms.toFixed(0).padStart(6)}ms ${(ms / base).toFixed(2).padStart(5)}x ${cpu.toFixed(0).padStart(6)}ms ${(cpu / baseCpu).toFixed(2).padStart(5)}x   ${(firstCpu / firstBaseCpu).toFixed(2)}x`,
       );
+    }
+    console.log('  paired steady CPU ratio per round: median [bootstrap 95% interval]');
+    const untraced = med.all(`${workload}/untraced`);
+    for (const config of configs.slice(1)) {
+      const ratios = med.all(`${workload}/${config}`).map((r, round) => r.cpuMs / untraced[round].cpuMs);
+      const [low, high] = bootstrapMedian(ratios);
+      console.log(`  ${config.padEnd(20)} ${median(ratios).toFixed(3)}x [${low.toFixed(3)} – ${high.toFixed(3)}]`);
     }
     if (!configs.includes('exact') || !configs.includes('v8-tracker')) continue;
     const exact = med(`${workload}/exact`);

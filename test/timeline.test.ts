@@ -63,7 +63,7 @@ test('run records a timeline of a server that leaks, then stops; the HTML report
         const res = await fetch(`http://127.0.0.1:${port}/orders`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ customer: `c${id}-${posted}`, items: 40 }),
+          body: JSON.stringify({ customer: `c${id}-${posted}`, items: 100 }),
         });
         await res.json();
         posted++;
@@ -89,15 +89,15 @@ test('run records a timeline of a server that leaks, then stops; the HTML report
     const last = ticks.length - 1;
     assert.ok(ticks[last].t > end + 2000, `ticks go on after the leak ended (${ticks[last].t} ms, leak ended at ${end} ms)`);
 
-    // The curve: traced memory rises by the leak, then stays flat.
+    // The curve: traced memory rises by the leak (the first read may come before Express has loaded: that counts too), then stays flat.
     const rise = ticks[atEnd].traced! - ticks[first].traced!;
     const after = ticks[last].traced! - ticks[atEnd].traced!;
-    assert.ok(rise > 2 * 1024 * 1024, `traced memory rose during the leak: ${rise} B`);
-    assert.ok(Math.abs(after) < rise * 0.25, `and flattened after it: ${after} B against a rise of ${rise} B`);
     // What the leak allocated and kept is at its site; what came after, not.
-    const during = leakIn(timeline, -1, atEnd);
-    assert.ok(during > rise * 0.5, `recordOrder holds the rise: ${during} of ${rise} B`);
-    assert.equal(rangeSites(timeline, -1, atEnd)[0].frames.at(-1)?.function, 'orderLine');
+    const during = leakIn(timeline, first, atEnd);
+    assert.ok(during > 2 * 1024 * 1024, `recordOrder kept megabytes during the leak: ${during} B`);
+    assert.ok(rise > during * 0.9, `traced memory rose by at least the leak: ${rise} B against ${during} B`);
+    assert.ok(Math.abs(after) < during * 0.25, `and flattened after it: ${after} B against a leak of ${during} B`);
+    assert.equal(rangeSites(timeline, first, atEnd)[0].frames.at(-1)?.function, 'orderLine');
     const later = leakIn(timeline, tickAt(timeline, end + 300), last);
     assert.ok(later < during * 0.05, `nothing of recordOrder kept after the leak: ${later} B`);
 
