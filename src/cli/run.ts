@@ -66,7 +66,9 @@ export function registerRun(program: Command): void {
         'when the program does not handle them), tracemalloc-<pid>-NNN-signal.snap on --signal, and -NNN-timer.snap with\n' +
         '--every. The exit code is the program\'s own. Worker threads are traced too (unless --no-follow), each into\n' +
         'tracemalloc-<pid>-t<threadId>-<script>-*.snap, and so are Node child processes (fork, spawn, exec: they\n' +
-        'inherit NODE_OPTIONS), each into its own files. tracemalloc top <folder> shows them merged. --before-oom also writes tracemalloc-<pid>-oom.snap\n' +
+        'inherit NODE_OPTIONS), each into its own files. tracemalloc top <folder> shows them merged. Each also appends its\n' +
+        'memory timeline to tracemalloc-<pid>.timeline (report --html <folder> draws it; --live shows it in the terminal).\n' +
+        '--before-oom also writes tracemalloc-<pid>-oom.snap\n' +
         'when memory nears its limit, so an out-of-memory death leaves its cause.',
     )
     .argument('<program...>', "the script and its arguments, or 'node ...args', after '--'")
