@@ -156,14 +156,17 @@ test('run writes a snapshot on SIGUSR2 sent to the tracemalloc process; compare 
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    await new Promise<void>((ready) => {
+    const exited = new Promise<number | null>((done) => child.on('exit', (c, signal) => done(c ?? (signal ? -1 : null))));
+    await new Promise<void>((ready, fail) => {
       child.stdout.on('data', (d: Buffer) => {
         stdout += d;
         if (stdout.includes('ready\n')) ready();
       });
+      // Ending before 'ready' is a failure to report with its output, not a hang.
+      void exited.then((code) => fail(new Error(`run ended (${code}) before the program was ready: ${stdout} ${stderr}`)));
     });
     child.kill('SIGUSR2');
-    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    const code = await exited;
     assert.equal(code, 0, stderr);
     const files = snapshotsIn(dir);
     assert.equal(files.length, 2, `signal and exit snapshots: ${files.join(', ')}`);
