@@ -57,12 +57,20 @@ function setFolding(on: boolean): void {
  * (its interval and its older samples would corrupt the estimates), and
  * `profile()` says so when another session stopped it.
  */
+/** A profile and when it was read (performance.now()); a class: see DEVELOPERS.md on shapes. */
+class ProfileRead {
+  constructor(
+    readonly profile: SamplingHeapProfile,
+    readonly at: number,
+  ) {}
+}
+
 export class SamplingCapture {
   private readonly session = new InspectorSession();
   private releaseInlining: (() => void) | null = null;
   private halted = false;
-  /** The last profile read and when (performance.now()), so that two readers in a row pay one GC. */
-  private last: { profile: SamplingHeapProfile; at: number } | null = null;
+  /** The last profile read and when, so that two readers in a row pay one GC. */
+  private last: ProfileRead | null = null;
 
   /** `keepInlining` leaves V8's inlining as it is; `atLaunch`: no program code ran yet (see holdNoInlining). */
   constructor(readonly samplingInterval: number, stackDepth: number, keepInlining = false, atLaunch = false) {
@@ -96,7 +104,7 @@ export class SamplingCapture {
   profile(): SamplingHeapProfile {
     try {
       const profile = this.session.post<{ profile: SamplingHeapProfile }>('HeapProfiler.getSamplingProfile').profile;
-      this.last = { profile, at: performance.now() };
+      this.last = new ProfileRead(profile, performance.now());
       return profile;
     } catch (err) {
       if (!NOT_STARTED.test((err as Error).message)) throw err;
