@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TIMELINE_VERSION, parseTimeline, rangeSites, topSeries, type RangeSite, type Timeline, type TimelineFrame } from '../src/model/timeline.js';
-import { lastRead, snapshotOfTimeline } from '../src/model/timeline-snapshot.js';
+import { TIMELINE_VERSION, lastRead, parseTimeline, rangeSites, topSeries, type RangeSite, type Timeline, type TimelineFrame } from '../src/model/timeline.js';
+import { snapshotOfTimeline } from '../src/tracer/from-timeline.js';
 
 fc.configureGlobal({ includeErrorInReport: true });
 

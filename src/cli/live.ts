@@ -8,7 +8,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSize } from '../model/index.js';
-import { TimelineReader, topSeries, type Timeline, type TimelineFrame } from '../model/timeline.js';
+import { lastRead, TimelineReader, topSeries, type Timeline, type TimelineFrame } from '../model/timeline.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 const SPARK_WIDTH = 16;
@@ -116,10 +116,8 @@ export function renderScreen(
   // Sites are known at reads only; on a large heap those are seconds apart (docs/cli.md).
   let age = 0;
   for (const { timeline } of state.timelines) {
-    const ticks = timeline.ticks;
-    let lastRead = ticks.length - 1;
-    while (lastRead >= 0 && !ticks[lastRead].read) lastRead--;
-    if (lastRead >= 0) age = Math.max(age, ticks[ticks.length - 1].t - ticks[lastRead].t);
+    const read = lastRead(timeline);
+    if (read >= 0) age = Math.max(age, timeline.ticks[timeline.ticks.length - 1].t - timeline.ticks[read].t);
   }
   const stale = age >= 2000 ? ` · sites as of ${Math.round(age / 1000)} s ago` : '';
   lines.push(`sorted by ${state.sort}${stale} · s: sort by ${state.sort === 'size' ? 'growth' : 'size'} · q: end the program · its output: ${state.log}`);

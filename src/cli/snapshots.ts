@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Filter, Snapshot, type KeyType, type SnapshotMeta, type StatisticDiff } from '../model/index.js';
 import { parseTimeline, type Timeline } from '../model/timeline.js';
-import { snapshotOfTimeline } from '../model/timeline-snapshot.js';
+import { snapshotOfTimeline } from '../tracer/from-timeline.js';
 import { CommandError, UsageError } from './errors.js';
 
 /**
@@ -114,6 +114,14 @@ function timelineSnapshot(path: string): Snapshot {
   return snapshot;
 }
 
+/** The `.timeline` files of a folder, in name order. */
+function folderTimelines(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.timeline'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
 function readTimeline(file: string): Timeline {
   let text: string;
   try {
@@ -155,7 +163,7 @@ export function loadSnapshots(paths: readonly string[], threads: readonly string
     if (existsSync(path) && statSync(path).isDirectory()) {
       // A program killed before its exit snapshot (SIGKILL, the OOM killer) leaves its timeline.
       const inside = folderSnapshots(path);
-      const timelines = inside.length > 0 ? [] : readdirSync(path).filter((f) => f.endsWith('.timeline')).sort().map((f) => join(path, f));
+      const timelines = inside.length > 0 ? [] : folderTimelines(path);
       if (inside.length === 0 && timelines.length === 0) throw new UsageError(`no .snap files in ${path}`);
       files.push(...inside, ...timelines);
     } else files.push(path);
@@ -229,9 +237,7 @@ export function splitTimelines(paths: readonly string[], threads: readonly strin
   for (const path of paths) {
     if (path.endsWith('.timeline')) files.push(path);
     else snapshots.push(path);
-    if (existsSync(path) && statSync(path).isDirectory()) {
-      for (const name of readdirSync(path).sort()) if (name.endsWith('.timeline')) files.push(join(path, name));
-    }
+    if (existsSync(path) && statSync(path).isDirectory()) files.push(...folderTimelines(path));
   }
   const timelines = files.map(readTimeline);
   const chosen = threads.length === 0 ? timelines : timelines.filter(({ header: h }) => threads.some((t) => threadMatches({ pid: h.pid, threadId: h.threadId ?? 0, threadName: h.threadName, script: h.script }, t)));

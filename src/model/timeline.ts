@@ -80,6 +80,12 @@ export interface Timeline {
   samples: { site: number[]; size: number[]; count: number[]; offHeap: boolean[]; born: number[]; died: number[] };
 }
 
+/** The last tick that read the samples, or -1. */
+export function lastRead(timeline: Timeline): number {
+  for (let i = timeline.ticks.length - 1; i >= 0; i--) if (timeline.ticks[i].read) return i;
+  return -1;
+}
+
 /** Live memory at one site in a range of a timeline. */
 export interface RangeSite {
   site: number;

@@ -83,7 +83,7 @@ export function offHeapSamples(samples: readonly OffHeapSample[], interval: numb
       tracebacks.set(sample.stack, traceback);
     }
     if (!traceback) continue;
-    const p = -Math.expm1(-sample.size / interval);
+    const p = sampleProbability(sample.size, interval);
     out.push(new LiveSample(-sample.serial, traceback, sample.size / p, 1 / p, true));
   }
   return out;
