@@ -301,6 +301,38 @@ describe('fuzz: heap snapshot parser', GUARD, () => {
     );
   });
 
+  // readHeapSnapshot reads big files' edges in a worker thread: whatever the
+  // bytes, the two threads must give what one thread gives, error included.
+  it('two threads read a file as one does (same graph or same first error)', async () => {
+    const outcome = async (file: string, parallel: boolean, chunkSize: number): Promise<unknown> => {
+      try {
+        const d = (await readHeapSnapshot(file, { parallel, chunkSize })).data;
+        return { nodes: [d.nodeType, d.nodeName, d.nodeId, d.nodeSelfSize, d.firstEdge].map((a) => Array.from(a)), edges: [d.edgeType, d.edgeNameOrIndex, d.edgeTo].map((a) => Array.from(a)), strings: d.strings };
+      } catch (err) {
+        assertDocumented(err, `readHeapSnapshot (parallel: ${parallel})`);
+        return { error: (err as HeapSnapshotError).message, offset: (err as HeapSnapshotError).offset };
+      }
+    };
+    const file = join(dir, 'two-threads.heapsnapshot');
+    await fc.assert(
+      fc.asyncProperty(
+        arbGraph,
+        fc.array(arbDocMutation, { maxLength: 2 }),
+        fc.array(arbByteMutation, { maxLength: 2 }),
+        fc.integer({ min: 64, max: 700 }),
+        async ({ graph, strings }, docMutations, byteMutations, chunkSize) => {
+          const doc = buildDoc(graph, strings);
+          for (const m of docMutations) m(doc);
+          let bytes: Buffer = Buffer.from(JSON.stringify(doc));
+          for (const m of byteMutations) bytes = m(bytes);
+          writeFileSync(file, bytes);
+          assert.deepEqual(await outcome(file, true, chunkSize), await outcome(file, false, chunkSize));
+        },
+      ),
+      runs(120),
+    );
+  });
+
   it('regression: a key with a newline in it still gives a one-line message', () => {
     const p = new HeapSnapshotParser();
     assert.throws(

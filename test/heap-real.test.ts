@@ -30,6 +30,22 @@ describe(`heap snapshots from a real process (v8.writeHeapSnapshot, Node ${proce
     assert.equal(nodesNamed(snap, 'Leaky').length, 5000);
   });
 
+  it('reads the same graph with its edges in a worker thread (as files of 32 MB or more are read)', async () => {
+    const progress: number[] = [];
+    const two = await readHeapSnapshot(file, { parallel: true, chunkSize: 64 * 1024 + 3, onProgress: (b) => progress.push(b) });
+    const a = snap.data;
+    const b = two.data;
+    assert.ok(a.edgeCount > 10_000);
+    for (const key of ['nodeType', 'nodeName', 'nodeId', 'nodeSelfSize', 'firstEdge', 'edgeType', 'edgeNameOrIndex', 'edgeTo'] as const) {
+      assert.ok(Buffer.from(a[key].buffer, a[key].byteOffset, a[key].byteLength).equals(Buffer.from(b[key].buffer, b[key].byteOffset, b[key].byteLength)), key);
+    }
+    assert.deepEqual(b.strings, a.strings);
+    assert.equal(two.retainedSize(two.rootIndex), snap.retainedSize(snap.rootIndex));
+    // Progress is the slower thread's position: it never goes back and ends at the file's size.
+    assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]));
+    assert.equal(progress.at(-1), readFileSync(file).length);
+  });
+
   it('finds nodes by id up to the last one', () => {
     assert.equal(snap.findNodeById(snap.nodeId(snap.nodeCount - 1)), snap.nodeCount - 1);
     assert.equal(snap.findNodeById(snap.nodeId(0)), 0);

@@ -24,6 +24,30 @@ export interface HeapSnapshotParserOptions {
    * and edges and bigger inputs grow as they are read.
    */
   inputBytes?: number;
+  /**
+   * @internal How this parser handles the "edges" section, so that two threads
+   * can share one file ({@link readHeapSnapshot}): `read` (default) parses it;
+   * `elsewhere` only finds its end, and the columns come from
+   * {@link HeapSnapshotParser.adoptEdges}; `only` parses the header and the
+   * edges and skips the rest ({@link HeapSnapshotParser.edgesDone}).
+   */
+  edges?: EdgeSection;
+}
+
+/** @internal See {@link HeapSnapshotParserOptions.edges}. */
+export type EdgeSection = 'read' | 'elsewhere' | 'only';
+
+/** @internal The edge columns one parser read for another, with where they were in the input. */
+export interface EdgeColumns {
+  type: Uint8Array<ArrayBuffer>;
+  name: Uint32Array<ArrayBuffer>;
+  to: Uint32Array<ArrayBuffer>;
+  /** Complete edges read. */
+  count: number;
+  /** Fields read of an incomplete last edge (0 for a well-formed file). */
+  field: number;
+  /** Byte offset of the section's value. */
+  at: number;
 }
 
 // Parser modes: which kind of value the bytes currently belong to.
@@ -32,6 +56,8 @@ const M_NUMBERS = 1;
 const M_STRINGS = 2;
 const M_TRACE_TREE = 3;
 const M_SKIP = 4;
+/** A numeric array whose values another parser reads: only its end is found. */
+const M_ARRAY_END = 5;
 
 // States of the top-level object.
 const T_OPEN = 0;
@@ -86,6 +112,7 @@ export class HeapSnapshotParser {
   private readonly onProgress: ((bytesRead: number) => void) | undefined;
   private readonly maxString: number;
   private readonly inputBytes: number;
+  private readonly edgeSection: EdgeSection;
   /** Byte offset of the current chunk's start. */
   private base = 0;
   private failed: HeapSnapshotError | null = null;
@@ -170,6 +197,45 @@ export class HeapSnapshotParser {
     const bytes = options?.inputBytes;
     this.inputBytes = typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
     this.strAcc = new StringAccumulator(this.maxString);
+    this.edgeSection = options?.edges ?? 'read';
+  }
+
+  /**
+   * @internal In `only` mode: the edges section has been read (or cannot be
+   * read here because it came before the header), so the rest of the input is
+   * not needed.
+   */
+  edgesDone = false;
+  /** @internal Whether this parser read the edges itself (in `elsewhere` mode: they came before the header). */
+  private edgesReadHere = false;
+
+  /** @internal In `only` mode, after {@link edgesDone}: the columns read, or null when the edges came before the header. */
+  edgeColumns(): EdgeColumns | null {
+    if (!this.edgesReadHere || this.kind !== K_EDGES) return null;
+    return { type: this.edgeType, name: this.edgeName, to: this.edgeTo, count: this.edgeIdx, field: this.edgeField, at: this.sectionStart.get('edges') ?? -1 };
+  }
+
+  /**
+   * @internal In `elsewhere` mode: whether the columns must come from another
+   * parser (false when this one read them: they came before the header).
+   */
+  get needsEdges(): boolean {
+    return this.edgeSection === 'elsewhere' && this.seen.has('edges') && !this.edgesReadHere;
+  }
+
+  /** @internal Byte offset of the edges section's value, -1 before it. */
+  get edgesAt(): number {
+    return this.sectionStart.get('edges') ?? -1;
+  }
+
+  /** @internal In `elsewhere` mode: takes the columns another parser read from the same input. */
+  adoptEdges(c: EdgeColumns): void {
+    this.edgeType = c.type;
+    this.edgeName = c.name;
+    this.edgeTo = c.to;
+    this.edgeCap = c.type.length;
+    this.edgeIdx = c.count;
+    this.edgeField = c.field;
   }
 
   /** Consumes the next chunk. A string chunk is UTF-8 encoded first. Throws {@link HeapSnapshotError} on bad input. */
@@ -217,7 +283,7 @@ export class HeapSnapshotParser {
   private consume(buf: Buffer): void {
     const n = buf.length;
     let i = 0;
-    while (i < n) {
+    while (i < n && !this.edgesDone) {
       switch (this.mode) {
         case M_TOP:
           i = this.readTop(buf, i, n);
@@ -231,6 +297,9 @@ export class HeapSnapshotParser {
         case M_TRACE_TREE:
           i = this.trace.read(buf, i, n, this.base);
           if (this.trace.complete) this.endSection();
+          break;
+        case M_ARRAY_END:
+          i = this.findArrayEnd(buf, i, n);
           break;
         default:
           i = this.readSkip(buf, i, n);
@@ -305,9 +374,22 @@ export class HeapSnapshotParser {
         this.startSkip(true);
         return;
       case 'nodes':
-      case 'edges':
+      case 'edges': {
+        const only = this.edgeSection === 'only';
+        // The other parser reads this section: find its end, no more. Before
+        // the header neither can interpret it, so each reads it as usual.
+        if (this.meta && (key === 'nodes' ? only : this.edgeSection === 'elsewhere')) {
+          this.mode = M_ARRAY_END;
+          this.arrOpen = false;
+          return;
+        }
+        if (key === 'edges') {
+          this.edgesReadHere = true;
+          if (only && !this.meta) this.edgesDone = true;
+        }
         this.startNumbers(key === 'nodes' ? K_NODES : K_EDGES);
         return;
+      }
       case 'trace_function_infos':
       case 'samples':
       case 'locations':
@@ -331,8 +413,24 @@ export class HeapSnapshotParser {
   }
 
   private endSection(): void {
+    if (this.edgeSection === 'only' && this.section === 'edges') this.edgesDone = true;
     this.mode = M_TOP;
     this.top = T_COMMA_OR_CLOSE;
+  }
+
+  /** Skips a numeric array another parser reads and checks: its first ']' ends it. */
+  private findArrayEnd(buf: Buffer, i: number, n: number): number {
+    if (!this.arrOpen) {
+      while (i < n && isWs(buf[i])) i++;
+      if (i === n) return n;
+      if (buf[i] !== 0x5b) throw this.error(`corrupt heap snapshot: expected '[' to start "${this.section}" at byte ${this.base + i}, found ${show(buf[i])}`, i);
+      this.arrOpen = true;
+      i++;
+    }
+    const j = buf.indexOf(0x5d, i);
+    if (j < 0 || j >= n) return n;
+    this.endSection();
+    return j + 1;
   }
 
   // ---- opaque values: the header (captured) and unknown keys (skipped) ----
@@ -433,8 +531,9 @@ export class HeapSnapshotParser {
     );
     // Exact preallocation when the header announces the counts (V8 always does):
     // no growth copies, no slack, which is what keeps peak memory near the final size.
-    this.growNodes(Math.max(1024, this.expected(meta.nodeCount, this.nodeStride)));
-    this.growEdges(Math.max(1024, this.expected(meta.edgeCount, this.edgeStride)));
+    // A parser that leaves a section to another allocates nothing for it.
+    if (this.edgeSection !== 'only') this.growNodes(Math.max(1024, this.expected(meta.nodeCount, this.nodeStride)));
+    if (this.edgeSection !== 'elsewhere') this.growEdges(Math.max(1024, this.expected(meta.edgeCount, this.edgeStride)));
     if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(this.nodeCap);
   }
 
