@@ -301,6 +301,35 @@ describe('fuzz: heap snapshot parser', GUARD, () => {
     );
   });
 
+  // The number loops have a fast path for whole records when a chunk holds
+  // enough bytes; fed one byte at a time, only the byte loops run. Whatever
+  // the bytes, both must agree, errors and offsets included.
+  it('fast paths and byte loops agree on any bytes (whole input vs one byte at a time)', () => {
+    const outcome = (bytes: Buffer, step: number): unknown => {
+      const p = new HeapSnapshotParser();
+      try {
+        for (let i = 0; i < bytes.length; i += step) p.write(bytes.subarray(i, i + step));
+        const d = p.end().data;
+        return [d.nodeType, d.nodeName, d.nodeId, d.nodeSelfSize, d.firstEdge, d.edgeType, d.edgeNameOrIndex, d.edgeTo, d.locations].map((a) => Array.from(a));
+      } catch (err) {
+        assertDocumented(err, 'parser');
+        return { error: (err as HeapSnapshotError).message, offset: (err as HeapSnapshotError).offset };
+      }
+    };
+    fc.assert(
+      fc.property(arbGraph, fc.array(arbByteMutation, { maxLength: 3 }), ({ graph, strings }, mutations) => {
+        // V8's own layout: a newline before each record's comma.
+        let bytes: Buffer = Buffer.from(JSON.stringify(buildDoc(graph, strings)).replace(/"(nodes|edges|locations)":\[([^\]]*)\]/g, (_, key: string, body: string) => {
+          const stride = key === 'nodes' ? NODE_FIELDS.length : key === 'edges' ? EDGE_FIELDS.length : 4;
+          return `"${key}":[${body.split(',').map((v, i) => (i > 0 && i % stride === 0 ? `\n,${v}` : i > 0 ? `,${v}` : v)).join('')}]`;
+        }));
+        for (const m of mutations) bytes = m(bytes);
+        assert.deepEqual(outcome(bytes, bytes.length), outcome(bytes, 1));
+      }),
+      runs(400),
+    );
+  });
+
   // readHeapSnapshot reads big files' edges in a worker thread: whatever the
   // bytes, the two threads must give what one thread gives, error included.
   it('two threads read a file as one does (same graph or same first error)', async () => {

@@ -91,6 +91,34 @@ const PREALLOC_CAP = 1 << 20;
 /** Strings up to this many bytes, with no escapes and inside one chunk, are decoded in one call. */
 const FAST_STRING_BYTES = 64 * 1024;
 
+/** Where the number {@link scanNumber} read last ends. */
+let scanEnd = 0;
+
+/**
+ * The fast paths' number reader: the value of the digits at `i` (scanEnd is
+ * set past them), or -1 when there is no digit or more than 10 (left to the
+ * byte loops, which check and report). Small enough for V8 to inline.
+ */
+function scanNumber(buf: Buffer, i: number): number {
+  let b = buf[i];
+  if ((b - 48) >>> 0 >= 10) return -1;
+  const first = i;
+  let x = b - 48;
+  b = buf[++i];
+  while ((b - 48) >>> 0 < 10 && i - first < 11) {
+    x = x * 10 + (b - 48);
+    b = buf[++i];
+  }
+  scanEnd = i;
+  return i - first > 10 ? -1 : x;
+}
+
+/** Length of the separator V8 writes after a value at `i` (',' or '\n,'), 0 for anything else. */
+function separatorLength(buf: Buffer, i: number): number {
+  const b = buf[i];
+  return b === 0x2c ? 1 : b === 0x0a && buf[i + 1] === 0x2c ? 2 : 0;
+}
+
 function isWs(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
@@ -608,7 +636,25 @@ export class HeapSnapshotParser {
     if (this.kind === K_EDGES) return this.readEdges(buf, i, n);
     let v = this.numV;
     let d = this.numDigits;
+    const safe = n - 13;
     while (i < n) {
+      if (d === 0 && !this.needComma && !this.numNeg && i < safe) {
+        // Fast path for plain non-negative numbers, as in readEdges.
+        const values = this.generic!;
+        while (i < safe) {
+          const x = scanNumber(buf, i);
+          if (x < 0) break;
+          values.push(x);
+          i = scanEnd;
+          const sep = separatorLength(buf, i);
+          if (sep === 0) {
+            this.needComma = true;
+            break;
+          }
+          i += sep;
+        }
+        if (i >= n) break;
+      }
       const b = buf[i];
       if ((b - 48) >>> 0 < 10) {
         if (d === 0 && this.needComma) this.badByte(buf, i);
@@ -693,7 +739,74 @@ export class HeapSnapshotParser {
     let sizes = this.nodeSelfSize;
     let firstEdge = this.firstEdge;
     let edgeTotal = this.edgeTotal;
+    const detached = this.nodeDetachedness;
+    // As in readEdges: a fast path over whole records, the byte loop for the rest.
+    const safe = n - stride * 13;
     while (i < n) {
+      if (k === 0 && d === 0 && !needComma && i < safe) {
+        const cap = this.nodeCap;
+        fast: while (i < safe && ord < cap) {
+          const start = i;
+          const total = edgeTotal;
+          for (let f = 0; f < stride; f++) {
+            const x = scanNumber(buf, i);
+            let bad = x < 0;
+            if (!bad) {
+              switch (roles[f]) {
+                case R_TYPE:
+                  bad = x > 255;
+                  types[ord] = x;
+                  break;
+                case R_NAME:
+                  bad = x > 0xffffffff;
+                  names[ord] = x;
+                  break;
+                case R_ID:
+                  bad = x > 0xffffffff;
+                  ids[ord] = x;
+                  break;
+                case R_SELF_SIZE:
+                  bad = x >= 0xffffffff;
+                  sizes[ord] = x;
+                  break;
+                case R_EDGE_COUNT:
+                  edgeTotal += x;
+                  bad = edgeTotal > 0xffffffff;
+                  firstEdge[ord + 1] = edgeTotal;
+                  break;
+                case R_TRACE:
+                  bad = x > 0xffffffff;
+                  if (x !== 0 && !bad) this.setTrace(ord, x, i);
+                  break;
+                case R_DETACHED:
+                  bad = x > 2;
+                  detached![ord] = x;
+                  break;
+              }
+            }
+            if (bad) {
+              // The byte loop reads this record again and reports what is wrong.
+              i = start;
+              edgeTotal = total;
+              break fast;
+            }
+            i = scanEnd;
+            const sep = separatorLength(buf, i);
+            if (sep > 0) i += sep;
+            else if (f === stride - 1) {
+              ord++;
+              needComma = true;
+              break fast;
+            } else {
+              i = start;
+              edgeTotal = total;
+              break fast;
+            }
+          }
+          ord++;
+        }
+        if (i >= n) break;
+      }
       const b = buf[i];
       if ((b - 48) >>> 0 < 10) {
         v = v * 10 + (b - 48);
@@ -735,7 +848,7 @@ export class HeapSnapshotParser {
             firstEdge[ord + 1] = edgeTotal;
             break;
           case R_TRACE:
-            if (v !== 0) this.setTrace(ord, v);
+            if (v !== 0) this.setTrace(ord, v, i);
             break;
           case R_DETACHED:
             if (v > 2) this.outOfRange('detachedness', v, i);
@@ -779,10 +892,10 @@ export class HeapSnapshotParser {
     this.bigSelfSizeAt.set(ord, this.base + i);
   }
 
-  private setTrace(ord: number, v: number): void {
+  private setTrace(ord: number, v: number, i: number): void {
     // Allocated lazily: snapshots without allocation tracking have all zeros.
     if (!this.nodeTraceId) this.nodeTraceId = new Uint32Array(this.nodeCap);
-    if (v > 0xffffffff) this.outOfRange('trace node id', v, 0);
+    if (v > 0xffffffff) this.outOfRange('trace node id', v, i);
     this.nodeTraceId[ord] = v;
   }
 
@@ -798,7 +911,61 @@ export class HeapSnapshotParser {
     let types = this.edgeType;
     let names = this.edgeName;
     let to = this.edgeTo;
+    // Room for one whole record: each field at most 11 digits and 2 separator bytes.
+    const safe = n - stride * 13;
     while (i < n) {
+      if (k === 0 && d === 0 && !needComma && i < safe) {
+        // Fast path over whole records in V8's layout ("1,2,3\n,"): no state
+        // kept per byte. Anything else (long or out-of-range numbers, other
+        // whitespace, the closing bracket, bad bytes) stops it at a record
+        // start or after a complete record, for the byte loop below.
+        const cap = this.edgeCap;
+        fast: while (i < safe && e < cap) {
+          const start = i;
+          for (let f = 0; f < stride; f++) {
+            const x = scanNumber(buf, i);
+            if (x < 0) {
+              i = start;
+              break fast;
+            }
+            i = scanEnd;
+            const r = roles[f];
+            if (r === R_TO) {
+              const ord = (x / nodeStride) >>> 0;
+              if (ord * nodeStride !== x) {
+                i = start;
+                break fast;
+              }
+              to[e] = ord;
+            } else if (r === R_TYPE) {
+              if (x > 255) {
+                i = start;
+                break fast;
+              }
+              types[e] = x;
+            } else if (r === R_NAME) {
+              if (x > 0xffffffff) {
+                i = start;
+                break fast;
+              }
+              names[e] = x;
+            }
+            const sep = separatorLength(buf, i);
+            if (sep > 0) i += sep;
+            else if (f === stride - 1) {
+              // A complete record followed by something else: the byte loop reads it.
+              e++;
+              needComma = true;
+              break fast;
+            } else {
+              i = start;
+              break fast;
+            }
+          }
+          e++;
+        }
+        if (i >= n) break;
+      }
       const b = buf[i];
       if ((b - 48) >>> 0 < 10) {
         v = v * 10 + (b - 48);
