@@ -149,6 +149,7 @@ async function measure(tool: string, mode: string, file: string, toolDir?: strin
     if (mode === 'full') {
       // What `tracemalloc heap` does: retained sizes, the census and the
       // retainer paths of the biggest objects.
+      await snap.prepare();
       rootRetained = snap.retainedSize(snap.rootIndex);
       t = lap('dominators', t);
       const c = census(snap, { top: 20 });

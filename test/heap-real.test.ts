@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { census, compareIds, DifferentProcessesError, diffSnapshots, type HeapSnapshot, preview, readHeapSnapshot } from '../src/heap/index.js';
+import { distanceEdges, distanceGraph, distancesInWorker, makeDistanceFilter } from '../src/heap/distances.js';
 import { HEAP_MODULE, INSPECTOR_HELPERS, LEAKY_SCRIPT, runScript, tempDir } from './fixtures-heap/children.js';
 
 const dir = tempDir();
@@ -40,7 +41,16 @@ describe(`heap snapshots from a real process (v8.writeHeapSnapshot, Node ${proce
       assert.ok(Buffer.from(a[key].buffer, a[key].byteOffset, a[key].byteLength).equals(Buffer.from(b[key].buffer, b[key].byteOffset, b[key].byteLength)), key);
     }
     assert.deepEqual(b.strings, a.strings);
-    assert.equal(two.retainedSize(two.rootIndex), snap.retainedSize(snap.rootIndex));
+    // Shared columns: prepare() searches the distances on a second thread.
+    for (const key of ['firstEdge', 'edgeTo', 'nodeType'] as const) assert.ok(b[key].buffer instanceof SharedArrayBuffer, key);
+    const follow = distanceEdges(b, makeDistanceFilter(b));
+    const sharedFollow = new Uint8Array(new SharedArrayBuffer(follow.length));
+    sharedFollow.set(follow);
+    assert.deepEqual(Array.from(await distancesInWorker(distanceGraph(b, sharedFollow), two.rootIndex)), Array.from(snap.distances()));
+    await two.prepare();
+    assert.deepEqual(Array.from(two.distances()), Array.from(snap.distances()));
+    assert.deepEqual(Array.from(two.dominators().dominator), Array.from(snap.dominators().dominator));
+    assert.deepEqual(Array.from(two.dominators().retainedSize), Array.from(snap.dominators().retainedSize));
     // Progress is the slower thread's position: it never goes back and ends at the file's size.
     assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]));
     assert.equal(progress.at(-1), readFileSync(file).length);

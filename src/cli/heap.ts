@@ -28,11 +28,8 @@ async function load(path: string): Promise<HeapSnapshot> {
   const progress = progressFor(basename(path), size);
   try {
     const heap = await readHeapSnapshot(path, { onProgress: (read) => progress.bytes(read) });
-    progress.stage('computing dominators and retained sizes');
-    heap.dominators();
-    // About half a second per 4 M nodes: its own stage, so the line never sits still.
-    progress.stage('computing distances from the roots');
-    heap.distances();
+    progress.stage('computing dominators, retained sizes and distances');
+    await heap.prepare();
     return heap;
   } catch (err) {
     const hint = path.endsWith('.snap') ? "; for tracemalloc snapshots use 'tracemalloc top'" : '';

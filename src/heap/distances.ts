@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { SnapshotData } from './data.js';
 
 /** Distance of nodes the breadth-first search from the roots never reaches. */
@@ -44,17 +45,58 @@ export function makeDistanceFilter(d: SnapshotData): EdgeFilter {
 }
 
 /**
+ * One bit per edge: whether the distance search follows it. Weak edges never;
+ * the rest as `filter` says. The filter only rejects edges of hidden and array
+ * nodes, so only their edges are asked.
+ */
+export function distanceEdges(d: SnapshotData, filter: EdgeFilter): Uint8Array {
+  const { nodeCount, firstEdge, edgeType, nodeType } = d;
+  const bits = new Uint8Array((d.edgeCount + 7) >>> 3).fill(0xff);
+  const weak = d.meta.edgeTypes.indexOf('weak');
+  const hidden = d.meta.nodeTypes.indexOf('hidden');
+  const array = d.meta.nodeTypes.indexOf('array');
+  for (let e = 0; e < d.edgeCount; e++) if (edgeType[e] === weak) bits[e >>> 3] &= ~(1 << (e & 7));
+  for (let k = 0; k < nodeCount; k++) {
+    const t = nodeType[k];
+    if (t !== hidden && t !== array) continue;
+    for (let e = firstEdge[k]; e < firstEdge[k + 1]; e++) if (!filter(k, e)) bits[e >>> 3] &= ~(1 << (e & 7));
+  }
+  return bits;
+}
+
+/** Whether bit `e` of a {@link distanceEdges} set is on. */
+export function followsEdge(bits: Uint8Array, e: number): boolean {
+  return (bits[e >>> 3] & (1 << (e & 7))) !== 0;
+}
+
+/** What the distance search reads: plain arrays, so that a worker thread can run it on shared memory. */
+export interface DistanceGraph {
+  nodeCount: number;
+  firstEdge: Uint32Array;
+  edgeTo: Uint32Array;
+  nodeType: Uint8Array;
+  /** Node type id of `synthetic` nodes, -1 if none. */
+  synthetic: number;
+  /** From {@link distanceEdges}. */
+  follow: Uint8Array;
+}
+
+/** The search's input for a parsed snapshot. */
+export function distanceGraph(d: SnapshotData, follow: Uint8Array): DistanceGraph {
+  return { nodeCount: d.nodeCount, firstEdge: d.firstEdge, edgeTo: d.edgeTo, nodeType: d.nodeType, synthetic: d.meta.nodeTypes.indexOf('synthetic'), follow };
+}
+
+/**
  * Breadth-first distances from the roots, following DevTools: first from the
  * user roots (distance 1), then from the root for everything else (starting at
- * {@link SYSTEM_DISTANCE_BASE} when user roots exist, else 0). Weak edges are
- * never followed.
+ * {@link SYSTEM_DISTANCE_BASE} when user roots exist, else 0), along the edges
+ * `g.follow` marks.
  */
-export function computeDistances(d: SnapshotData, root: number, filter: EdgeFilter): Uint32Array {
-  const n = d.nodeCount;
+export function computeDistances(g: DistanceGraph, root: number): Uint32Array {
+  const n = g.nodeCount;
   const dist = new Uint32Array(n).fill(NO_DISTANCE);
   const queue = new Uint32Array(n);
-  const synthetic = d.meta.nodeTypes.indexOf('synthetic');
-  const { firstEdge, edgeTo, nodeType } = d;
+  const { firstEdge, edgeTo, nodeType, synthetic } = g;
   let len = 0;
   for (let e = firstEdge[root]; e < firstEdge[root + 1]; e++) {
     const t = edgeTo[e];
@@ -64,27 +106,40 @@ export function computeDistances(d: SnapshotData, root: number, filter: EdgeFilt
     }
   }
   const userRoots = len;
-  bfs(d, dist, queue, len, filter);
+  bfs(g, dist, queue, len);
   dist[root] = userRoots > 0 ? SYSTEM_DISTANCE_BASE : 0;
   queue[0] = root;
-  bfs(d, dist, queue, 1, filter);
+  bfs(g, dist, queue, 1);
   return dist;
 }
 
-function bfs(d: SnapshotData, dist: Uint32Array, queue: Uint32Array, len: number, filter: EdgeFilter): void {
-  const { firstEdge, edgeTo, edgeType } = d;
-  const weak = d.meta.edgeTypes.indexOf('weak');
+function bfs(g: DistanceGraph, dist: Uint32Array, queue: Uint32Array, len: number): void {
+  const { firstEdge, edgeTo, follow } = g;
   for (let head = 0; head < len; head++) {
     const k = queue[head];
     const next = dist[k] + 1;
     const end = firstEdge[k + 1];
     for (let e = firstEdge[k]; e < end; e++) {
-      if (edgeType[e] === weak) continue;
       const t = edgeTo[e];
-      if (dist[t] !== NO_DISTANCE) continue;
-      if (!filter(k, e)) continue;
+      if (dist[t] !== NO_DISTANCE || (follow[e >>> 3] & (1 << (e & 7))) === 0) continue;
       dist[t] = next;
       queue[len++] = t;
     }
   }
+}
+
+/**
+ * {@link computeDistances} in a worker thread. The graph's arrays must be in
+ * shared memory (they are not copied); the result is transferred back.
+ */
+export function distancesInWorker(g: DistanceGraph, root: number): Promise<Uint32Array> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./distances-thread.js', import.meta.url), { workerData: { graph: g, root } });
+    worker.once('message', (dist: Uint32Array) => {
+      resolve(dist);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the distance search's thread ended (exit code ${code})`)));
+  });
 }

@@ -11,6 +11,8 @@ export interface EdgesWorkerData {
   path: string;
   chunkSize: number;
   inputBytes: number;
+  /** Columns in shared memory (posted without a copy), else transferred. */
+  shared: boolean;
 }
 
 /** What the worker posts: progress, then the columns or the error. */
@@ -24,7 +26,7 @@ const post = (m: EdgesWorkerMessage, transfer: ArrayBuffer[] = []): void => pare
 async function main(d: EdgesWorkerData): Promise<void> {
   const fh = await open(d.path, 'r');
   try {
-    const parser = new HeapSnapshotParser({ edges: 'only', inputBytes: d.inputBytes });
+    const parser = new HeapSnapshotParser({ edges: 'only', inputBytes: d.inputBytes, shared: d.shared });
     const buf = Buffer.allocUnsafe(d.chunkSize);
     while (!parser.edgesDone) {
       const { bytesRead } = await fh.read(buf, 0, d.chunkSize, null);
@@ -34,7 +36,7 @@ async function main(d: EdgesWorkerData): Promise<void> {
     }
     // Ended without the section: the main thread finds the same and says so.
     const columns = parser.edgeColumns();
-    post({ kind: 'edges', columns }, columns ? [columns.type.buffer, columns.name.buffer, columns.to.buffer] : []);
+    post({ kind: 'edges', columns }, columns && !d.shared ? [columns.type.buffer, columns.name.buffer, columns.to.buffer] : []);
   } finally {
     await fh.close();
   }

@@ -32,6 +32,11 @@ export interface HeapSnapshotParserOptions {
    * edges and skips the rest ({@link HeapSnapshotParser.edgesDone}).
    */
   edges?: EdgeSection;
+  /**
+   * @internal Node and edge columns in shared memory, so that worker threads
+   * can read them without a copy ({@link HeapSnapshot.prepare}).
+   */
+  shared?: boolean;
 }
 
 /** @internal See {@link HeapSnapshotParserOptions.edges}. */
@@ -141,6 +146,7 @@ export class HeapSnapshotParser {
   private readonly maxString: number;
   private readonly inputBytes: number;
   private readonly edgeSection: EdgeSection;
+  private readonly shared: boolean;
   /** Byte offset of the current chunk's start. */
   private base = 0;
   private failed: HeapSnapshotError | null = null;
@@ -226,6 +232,15 @@ export class HeapSnapshotParser {
     this.inputBytes = typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
     this.strAcc = new StringAccumulator(this.maxString);
     this.edgeSection = options?.edges ?? 'read';
+    this.shared = options?.shared === true;
+  }
+
+  private u8(length: number): Uint8Array<ArrayBuffer> {
+    return (this.shared ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length)) as Uint8Array<ArrayBuffer>;
+  }
+
+  private u32(length: number): Uint32Array<ArrayBuffer> {
+    return (this.shared ? new Uint32Array(new SharedArrayBuffer(4 * length)) : new Uint32Array(length)) as Uint32Array<ArrayBuffer>;
   }
 
   /**
@@ -582,26 +597,26 @@ export class HeapSnapshotParser {
       b.set(a.subarray(0, Math.min(a.length, cap + extra)) as never);
       return b;
     };
-    this.nodeType = grow(this.nodeType, (k) => new Uint8Array(k));
-    this.nodeName = grow(this.nodeName, (k) => new Uint32Array(k));
-    this.nodeId = grow(this.nodeId, (k) => new Uint32Array(k));
-    this.nodeSelfSize = grow(this.nodeSelfSize, (k) => new Uint32Array(k));
-    this.firstEdge = grow(this.firstEdge, (k) => new Uint32Array(k), 1);
-    if (this.nodeTraceId) this.nodeTraceId = grow(this.nodeTraceId, (k) => new Uint32Array(k));
-    if (this.nodeDetachedness) this.nodeDetachedness = grow(this.nodeDetachedness, (k) => new Uint8Array(k));
+    this.nodeType = grow(this.nodeType, (k) => this.u8(k));
+    this.nodeName = grow(this.nodeName, (k) => this.u32(k));
+    this.nodeId = grow(this.nodeId, (k) => this.u32(k));
+    this.nodeSelfSize = grow(this.nodeSelfSize, (k) => this.u32(k));
+    this.firstEdge = grow(this.firstEdge, (k) => this.u32(k), 1);
+    if (this.nodeTraceId) this.nodeTraceId = grow(this.nodeTraceId, (k) => this.u32(k));
+    if (this.nodeDetachedness) this.nodeDetachedness = grow(this.nodeDetachedness, (k) => this.u8(k));
     this.nodeCap = cap;
   }
 
   private growEdges(min: number): void {
     if (min <= this.edgeCap) return;
     const cap = this.edgeCap === 0 ? min : Math.max(min, Math.ceil(this.edgeCap * 1.5));
-    const t = new Uint8Array(cap);
+    const t = this.u8(cap);
     t.set(this.edgeType);
     this.edgeType = t;
-    const nm = new Uint32Array(cap);
+    const nm = this.u32(cap);
     nm.set(this.edgeName);
     this.edgeName = nm;
-    const to = new Uint32Array(cap);
+    const to = this.u32(cap);
     to.set(this.edgeTo);
     this.edgeTo = to;
     this.edgeCap = cap;

@@ -13,7 +13,9 @@ export interface ReadHeapSnapshotOptions extends HeapSnapshotParserOptions {
   /**
    * Read the "edges" section (usually over half of the file) in a worker
    * thread while this thread reads the rest. Default: for files of
-   * {@link PARALLEL_MIN_BYTES} or more. The result is the same either way.
+   * {@link PARALLEL_MIN_BYTES} or more. The node and edge columns are then in
+   * shared memory, so that {@link HeapSnapshot.prepare} can also search the
+   * distances on a second thread. The result is the same either way.
    */
   parallel?: boolean;
 }
@@ -36,8 +38,8 @@ export async function readHeapSnapshot(path: string, options?: ReadHeapSnapshotO
     const inputBytes = options?.inputBytes ?? (await fh.stat()).size;
     const parallel = options?.parallel ?? inputBytes >= PARALLEL_MIN_BYTES;
     const progress = options?.onProgress;
-    if (parallel) edges = new EdgesReader({ path, chunkSize: size, inputBytes }, progress && ((bytes) => progress(bytes)));
-    const parser = new HeapSnapshotParser({ ...options, inputBytes, edges: parallel ? 'elsewhere' : 'read', onProgress: edges ? (b) => edges!.mainRead(b) : progress });
+    if (parallel) edges = new EdgesReader({ path, chunkSize: size, inputBytes, shared: true }, progress && ((bytes) => progress(bytes)));
+    const parser = new HeapSnapshotParser({ ...options, inputBytes, edges: parallel ? 'elsewhere' : 'read', shared: parallel, onProgress: edges ? (b) => edges!.mainRead(b) : progress });
     // The parser copies whatever it keeps, so one buffer serves every read.
     const buf = Buffer.allocUnsafe(size);
     try {

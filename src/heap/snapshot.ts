@@ -1,5 +1,5 @@
 import type { SnapshotData } from './data.js';
-import { computeDistances, type EdgeFilter, makeDistanceFilter, NO_DISTANCE } from './distances.js';
+import { computeDistances, distanceEdges, distanceGraph, distancesInWorker, followsEdge, makeDistanceFilter, NO_DISTANCE } from './distances.js';
 import { calculateDominatorsAndRetainedSizes, type DominatorTree } from './dominators.js';
 import { DETACHED, elementClassName, propagateDOMState } from './dom-state.js';
 import { initEssentialEdges } from './essential.js';
@@ -55,7 +55,7 @@ export class HeapSnapshot {
   readonly edgeTypeIds: Readonly<Record<'context' | 'element' | 'property' | 'internal' | 'hidden' | 'shortcut' | 'weak', number>>;
 
   private distanceArray: Uint32Array | null = null;
-  private distanceFilter: EdgeFilter | null = null;
+  private distanceFollow: Uint8Array | null = null;
   private dominatorTree: DominatorTree | null = null;
   private idIndex: IdIndex | null = null;
   private traceIndex: TraceIndex | null = null;
@@ -301,11 +301,36 @@ export class HeapSnapshot {
 
   /** Distances from the roots for every node, {@link NO_DISTANCE} when unreachable (built once). */
   distances(): Uint32Array {
-    if (!this.distanceArray) {
-      this.distanceFilter = makeDistanceFilter(this.data);
-      this.distanceArray = computeDistances(this.data, this.rootIndex, this.distanceFilter);
+    return (this.distanceArray ??= computeDistances(distanceGraph(this.data, this.followedEdges()), this.rootIndex));
+  }
+
+  /** One bit per edge: whether the distance search and retainer paths follow it (built once). */
+  private followedEdges(): Uint8Array {
+    return (this.distanceFollow ??= distanceEdges(this.data, makeDistanceFilter(this.data)));
+  }
+
+  /**
+   * Computes what `tracemalloc heap` needs up front: dominators, retained
+   * sizes and distances. The distances are searched in a worker thread
+   * meanwhile when the columns are in shared memory (as
+   * {@link readHeapSnapshot} reads big files); the results are the same.
+   */
+  async prepare(): Promise<void> {
+    if (this.distanceArray && this.dominatorTree) return;
+    const g = distanceGraph(this.data, this.followedEdges());
+    const shared = [g.firstEdge, g.edgeTo, g.nodeType].every((a) => a.buffer instanceof SharedArrayBuffer);
+    if (this.distanceArray || !shared) {
+      this.dominators();
+      this.distances();
+      return;
     }
-    return this.distanceArray;
+    const follow = new Uint8Array(new SharedArrayBuffer(g.follow.length));
+    follow.set(g.follow);
+    const pending = distancesInWorker({ ...g, follow }, this.rootIndex);
+    // Caught now: a failure while the dominators run must not go unhandled.
+    pending.catch(() => undefined);
+    this.dominators();
+    this.distanceArray = await pending.catch(() => computeDistances(g, this.rootIndex));
   }
 
   distance(k: number): number {
@@ -326,8 +351,7 @@ export class HeapSnapshot {
   retainerPath(k: number, options?: { includeStrings?: boolean }): RetainerPathStep[] | null {
     const dist = this.distances();
     if (dist[k] === NO_DISTANCE) return null;
-    const filter = this.distanceFilter!;
-    const weak = this.edgeTypeIds.weak;
+    const follow = this.followedEdges();
     const root = this.rootIndex;
     const { first, source } = this.retainerIndex();
     const steps: RetainerPathStep[] = [];
@@ -343,7 +367,7 @@ export class HeapSnapshot {
         const ds = s === root ? -1 : dist[s];
         if (ds === NO_DISTANCE || ds >= bestDist) continue;
         for (let e = this.data.firstEdge[s]; e < this.data.firstEdge[s + 1]; e++) {
-          if (this.data.edgeTo[e] !== cur || this.data.edgeType[e] === weak || !filter(s, e)) continue;
+          if (this.data.edgeTo[e] !== cur || !followsEdge(follow, e)) continue;
           best = s;
           bestEdge = e;
           bestDist = ds;
