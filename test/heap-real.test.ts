@@ -3,7 +3,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { census, compareIds, DifferentProcessesError, diffSnapshots, type HeapSnapshot, preview, readHeapSnapshot } from '../src/heap/index.js';
-import { distanceEdges, distanceGraph, distancesInWorker, makeDistanceFilter } from '../src/heap/distances.js';
+import { distanceEdges, distanceGraph, makeDistanceFilter } from '../src/heap/distances.js';
+import { sharedCopy, startGraphThread } from '../src/heap/second-thread.js';
 import { HEAP_MODULE, INSPECTOR_HELPERS, LEAKY_SCRIPT, runScript, tempDir } from './fixtures-heap/children.js';
 
 const dir = tempDir();
@@ -43,10 +44,16 @@ describe(`heap snapshots from a real process (v8.writeHeapSnapshot, Node ${proce
     assert.deepEqual(b.strings, a.strings);
     // Shared columns: prepare() searches the distances on a second thread.
     for (const key of ['firstEdge', 'edgeTo', 'nodeType'] as const) assert.ok(b[key].buffer instanceof SharedArrayBuffer, key);
-    const follow = distanceEdges(b, makeDistanceFilter(b));
-    const sharedFollow = new Uint8Array(new SharedArrayBuffer(follow.length));
-    sharedFollow.set(follow);
-    assert.deepEqual(Array.from(await distancesInWorker(distanceGraph(b, sharedFollow), two.rootIndex)), Array.from(snap.distances()));
+    // The thread's results themselves (prepare() would fall back to this thread on a failure).
+    const thread = startGraphThread({
+      graph: distanceGraph(b, sharedCopy(distanceEdges(b, makeDistanceFilter(b)))),
+      essential: sharedCopy(two.essentialEdges()),
+      edgeCount: b.edgeCount,
+      root: two.rootIndex,
+    });
+    const retainers = await thread.retainers;
+    assert.deepEqual([Array.from(retainers.first), Array.from(retainers.source)], [Array.from(snap.retainerIndex().first), Array.from(snap.retainerIndex().source)]);
+    assert.deepEqual(Array.from(await thread.distances), Array.from(snap.distances()));
     await two.prepare();
     assert.deepEqual(Array.from(two.distances()), Array.from(snap.distances()));
     assert.deepEqual(Array.from(two.dominators().dominator), Array.from(snap.dominators().dominator));

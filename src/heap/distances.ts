@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { SnapshotData } from './data.js';
 
 /** Distance of nodes the breadth-first search from the roots never reaches. */
@@ -128,18 +127,3 @@ function bfs(g: DistanceGraph, dist: Uint32Array, queue: Uint32Array, len: numbe
   }
 }
 
-/**
- * {@link computeDistances} in a worker thread. The graph's arrays must be in
- * shared memory (they are not copied); the result is transferred back.
- */
-export function distancesInWorker(g: DistanceGraph, root: number): Promise<Uint32Array> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./distances-thread.js', import.meta.url), { workerData: { graph: g, root } });
-    worker.once('message', (dist: Uint32Array) => {
-      resolve(dist);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the distance search's thread ended (exit code ${code})`)));
-  });
-}

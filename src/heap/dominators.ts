@@ -48,27 +48,46 @@ export function calculateDominatorsAndRetainedSizes(
   root: number,
   selfSize: (k: number) => number,
 ): DominatorTree {
-  const n = d.nodeCount;
-  const { firstEdge, edgeTo } = d;
-  const { first, source } = retainers;
+  return new DominatorSearch(d, essential, root).finish(retainers, selfSize);
+}
 
+/**
+ * {@link calculateDominatorsAndRetainedSizes} in two steps, so that the
+ * retainer index can be built on another thread meanwhile: the constructor
+ * runs the depth-first search from the root, which needs only the forward
+ * edges; {@link finish} does the rest.
+ */
+export class DominatorSearch {
   // Arrays by DFS preorder number, except `pre` (node -> number). `parent`
   // holds the search tree, then the compressed links of the Lengauer–Tarjan
   // forest; `semi` and `label` share one buffer that ends as the Float64
   // retained sizes.
-  const pre = new Uint32Array(n).fill(NONE);
-  const vertex = new Uint32Array(n);
-  const parent = new Uint32Array(n);
-  const idom = new Uint32Array(n);
-  const pair = new ArrayBuffer(8 * n);
-  const semi = new Uint32Array(pair, 0, n);
-  const label = new Uint32Array(pair, 4 * n, n);
-  const cursor = label; // during the search only: next edge to try, by number
-  let count = 0;
+  private readonly pre: Uint32Array;
+  private readonly vertex: Uint32Array;
+  private readonly parent: Uint32Array;
+  private readonly pair: ArrayBuffer;
+  private count = 0;
+
+  constructor(
+    private readonly d: SnapshotData,
+    private readonly essential: Uint8Array,
+    private readonly root: number,
+  ) {
+    const n = d.nodeCount;
+    this.pre = new Uint32Array(n).fill(NONE);
+    this.vertex = new Uint32Array(n);
+    this.parent = new Uint32Array(n);
+    this.pair = new ArrayBuffer(8 * n);
+    this.dfs(root, NONE);
+  }
 
   // 1. Depth-first search in preorder over essential edges, walking back up
   // through `parent` instead of keeping a stack.
-  const dfs = (start: number, startParent: number): void => {
+  private dfs(start: number, startParent: number): void {
+    const { firstEdge, edgeTo } = this.d;
+    const { pre, vertex, parent, essential } = this;
+    const cursor = new Uint32Array(this.pair, 4 * this.d.nodeCount, this.d.nodeCount); // `label`'s space, free until step 2
+    let count = this.count;
     let v = count++;
     pre[start] = v;
     vertex[v] = start;
@@ -94,94 +113,108 @@ export function calculateDominatorsAndRetainedSizes(
       cursor[v] = e;
       v = next;
     }
-  };
-  dfs(root, NONE);
-  parent[0] = 0; // the root is number 0; a self link ends the forest walks there
-  if (count < n) {
-    for (let k = 0; k < n; k++) if (pre[k] === NONE && hasOnlyWeakRetainers(retainers, k)) dfs(k, 0);
-  }
-  if (count < n) {
-    // Numbered as children of the root without searching from them: each has
-    // a virtual root edge, so its semidominator is the root whatever else holds it.
-    for (let k = 0; k < n; k++) {
-      if (pre[k] !== NONE) continue;
-      pre[k] = count;
-      vertex[count] = k;
-      parent[count++] = 0;
-    }
+    this.count = count;
   }
 
-  // 2. Semidominators, in decreasing preorder. A vertex numbered at least
-  // `linked` is in the forest; `evaluate` returns the vertex of least
-  // semidominator on the forest path above v, compressing the path.
-  for (let i = 0; i < n; i++) {
-    semi[i] = i;
-    label[i] = i;
-  }
-  idom.set(parent);
-  let stack = new Uint32Array(256);
-  const evaluate = (v: number, linked: number): number => {
-    if (parent[v] < linked) return label[v];
-    let sp = 0;
-    let x = v;
-    do {
-      if (sp === stack.length) {
-        const grown = new Uint32Array(stack.length * 2);
-        grown.set(stack);
-        stack = grown;
-      }
-      stack[sp++] = x;
-      x = parent[x];
-    } while (parent[x] >= linked);
-    let p = x;
-    let pLabel = label[p];
-    do {
-      const y = stack[--sp];
-      parent[y] = parent[p];
-      const yLabel = label[y];
-      if (semi[pLabel] < semi[yLabel]) label[y] = pLabel;
-      else pLabel = yLabel;
-      p = y;
-    } while (sp > 0);
-    return label[p];
-  };
-  for (let i = n - 1; i >= 1; i--) {
-    let s = parent[i];
-    // A child of the root in the search tree is dominated by the root alone.
-    if (s !== 0) {
-      const w = vertex[i];
-      const rEnd = first[w + 1];
-      for (let r = first[w]; r < rEnd; r++) {
-        const src = source[r];
-        if (src & NON_ESSENTIAL) continue;
-        const v = pre[src & SOURCE_MASK];
-        // Inline the common case: v not below a linked vertex (numbered before w, or a forest root's child).
-        const u = parent[v] <= i ? label[v] : evaluate(v, i + 1);
-        if (semi[u] < s) s = semi[u];
-        if (s === 0) break;
+  /** Steps 1 (the nodes the root does not reach) to 4, with the retainer index. */
+  finish(retainers: RetainerIndex, selfSize: (k: number) => number): DominatorTree {
+    const n = this.d.nodeCount;
+    const root = this.root;
+    const { first, source } = retainers;
+    const { pre, vertex, parent } = this;
+    parent[0] = 0; // the root is number 0; a self link ends the forest walks there
+    if (this.count < n) {
+      for (let k = 0; k < n; k++) if (pre[k] === NONE && hasOnlyWeakRetainers(retainers, k)) this.dfs(k, 0);
+    }
+    let count = this.count;
+    if (count < n) {
+      // Numbered as children of the root without searching from them: each has
+      // a virtual root edge, so its semidominator is the root whatever else holds it.
+      for (let k = 0; k < n; k++) {
+        if (pre[k] !== NONE) continue;
+        pre[k] = count;
+        vertex[count] = k;
+        parent[count++] = 0;
       }
     }
-    semi[i] = s;
-  }
+    this.count = count;
+    const idom = new Uint32Array(n);
+    const pair = this.pair;
+    const semi = new Uint32Array(pair, 0, n);
+    const label = new Uint32Array(pair, 4 * n, n);
 
-  // 3. Immediate dominators: the nearest ancestor of the parent (whose own
-  // immediate dominator is final, preorder) not below the semidominator.
-  for (let i = 1; i < n; i++) {
-    let c = idom[i];
-    const s = semi[i];
-    while (c > s) c = idom[c];
-    idom[i] = c;
-  }
+    // 2. Semidominators, in decreasing preorder. A vertex numbered at least
+    // `linked` is in the forest; `evaluate` returns the vertex of least
+    // semidominator on the forest path above v, compressing the path.
+    for (let i = 0; i < n; i++) {
+      semi[i] = i;
+      label[i] = i;
+    }
+    idom.set(parent);
+    let stack = new Uint32Array(256);
+    const evaluate = (v: number, linked: number): number => {
+      if (parent[v] < linked) return label[v];
+      let sp = 0;
+      let x = v;
+      do {
+        if (sp === stack.length) {
+          const grown = new Uint32Array(stack.length * 2);
+          grown.set(stack);
+          stack = grown;
+        }
+        stack[sp++] = x;
+        x = parent[x];
+      } while (parent[x] >= linked);
+      let p = x;
+      let pLabel = label[p];
+      do {
+        const y = stack[--sp];
+        parent[y] = parent[p];
+        const yLabel = label[y];
+        if (semi[pLabel] < semi[yLabel]) label[y] = pLabel;
+        else pLabel = yLabel;
+        p = y;
+      } while (sp > 0);
+      return label[p];
+    };
+    for (let i = n - 1; i >= 1; i--) {
+      let s = parent[i];
+      // A child of the root in the search tree is dominated by the root alone.
+      if (s !== 0) {
+        const w = vertex[i];
+        const rEnd = first[w + 1];
+        for (let r = first[w]; r < rEnd; r++) {
+          const src = source[r];
+          if (src & NON_ESSENTIAL) continue;
+          const v = pre[src & SOURCE_MASK];
+          // Inline the common case: v not below a linked vertex (numbered before w, or a forest root's child).
+          const u = parent[v] <= i ? label[v] : evaluate(v, i + 1);
+          if (semi[u] < s) s = semi[u];
+          if (s === 0) break;
+        }
+      }
+      semi[i] = s;
+    }
 
-  // 4. Back to ordinals; retained sizes accumulate children-first (reverse preorder).
-  const dominator = parent; // dead: reused, now by ordinal
-  for (let i = 0; i < n; i++) dominator[vertex[i]] = vertex[idom[i]];
-  dominator[root] = root;
-  const retainedSize = new Float64Array(pair); // semi and label are dead
-  for (let k = 0; k < n; k++) retainedSize[k] = selfSize(k);
-  for (let i = n - 1; i >= 1; i--) {
-    const k = vertex[i];
-    retainedSize[dominator[k]] += retainedSize[k];
+    // 3. Immediate dominators: the nearest ancestor of the parent (whose own
+    // immediate dominator is final, preorder) not below the semidominator.
+    for (let i = 1; i < n; i++) {
+      let c = idom[i];
+      const s = semi[i];
+      while (c > s) c = idom[c];
+      idom[i] = c;
+    }
+
+    // 4. Back to ordinals; retained sizes accumulate children-first (reverse preorder).
+    const dominator = parent; // dead: reused, now by ordinal
+    for (let i = 0; i < n; i++) dominator[vertex[i]] = vertex[idom[i]];
+    dominator[root] = root;
+    const retainedSize = new Float64Array(pair); // semi and label are dead
+    for (let k = 0; k < n; k++) retainedSize[k] = selfSize(k);
+    for (let i = n - 1; i >= 1; i--) {
+      const k = vertex[i];
+      retainedSize[dominator[k]] += retainedSize[k];
+    }
+    return { dominator, retainedSize };
   }
-  return { dominator, retainedSize };
 }

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { Buffer } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 import { HeapSnapshotError } from './errors.js';
-import type { EdgesWorkerData, EdgesWorkerMessage } from './edges-worker.js';
+import type { EdgesWorkerData, EdgesWorkerMessage } from './edges-thread.js';
 import { type EdgeColumns, HeapSnapshotParser, type HeapSnapshotParserOptions } from './parser.js';
 import type { HeapSnapshot } from './snapshot.js';
 
@@ -77,7 +77,7 @@ class EdgesReader {
     data: EdgesWorkerData,
     private readonly onProgress: ((bytes: number) => void) | undefined,
   ) {
-    this.worker = new Worker(new URL('./edges-worker.js', import.meta.url), { workerData: data });
+    this.worker = new Worker(new URL('./edges-thread.js', import.meta.url), { workerData: data });
     this.result = new Promise((resolve) => {
       this.worker.on('message', (m: EdgesWorkerMessage) => {
         if (m.kind === 'progress') {

@@ -24,7 +24,7 @@ export interface RetainerIndex {
  * {@link NON_ESSENTIAL} flag, so the retainer lists and the dominators agree on
  * which edges retain.
  */
-export function buildRetainers(d: SnapshotData, essential: Uint8Array): RetainerIndex {
+export function buildRetainers(d: Pick<SnapshotData, 'nodeCount' | 'edgeCount' | 'firstEdge' | 'edgeTo'>, essential: Uint8Array): RetainerIndex {
   const n = d.nodeCount;
   const { edgeTo, firstEdge } = d;
   if (n > SOURCE_MASK) throw new RangeError('too many nodes for the retainer index');

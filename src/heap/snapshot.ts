@@ -1,12 +1,13 @@
 import type { SnapshotData } from './data.js';
-import { computeDistances, distanceEdges, distanceGraph, distancesInWorker, followsEdge, makeDistanceFilter, NO_DISTANCE } from './distances.js';
-import { calculateDominatorsAndRetainedSizes, type DominatorTree } from './dominators.js';
+import { computeDistances, distanceEdges, distanceGraph, followsEdge, makeDistanceFilter, NO_DISTANCE } from './distances.js';
+import { calculateDominatorsAndRetainedSizes, DominatorSearch, type DominatorTree } from './dominators.js';
 import { DETACHED, elementClassName, propagateDOMState } from './dom-state.js';
 import { initEssentialEdges } from './essential.js';
 import { hiddenString } from './hide.js';
 import { buildIdIndex, findId, type IdIndex } from './id-index.js';
 import type { HeapSnapshotMeta } from './meta.js';
 import { buildRetainers, type RetainerIndex, SOURCE_MASK } from './retainers.js';
+import { isShared, sharedCopy, startGraphThread } from './second-thread.js';
 import { type AllocationFrame, TraceIndex } from './traces.js';
 
 /** One edge, resolved to names. */
@@ -311,26 +312,30 @@ export class HeapSnapshot {
 
   /**
    * Computes what `tracemalloc heap` needs up front: dominators, retained
-   * sizes and distances. The distances are searched in a worker thread
-   * meanwhile when the columns are in shared memory (as
-   * {@link readHeapSnapshot} reads big files); the results are the same.
+   * sizes, the retainer index and distances. When the columns are in shared
+   * memory (as {@link readHeapSnapshot} reads big files), a worker thread
+   * builds the retainer index and searches the distances meanwhile; the
+   * results are the same.
    */
   async prepare(): Promise<void> {
     if (this.distanceArray && this.dominatorTree) return;
     const g = distanceGraph(this.data, this.followedEdges());
-    const shared = [g.firstEdge, g.edgeTo, g.nodeType].every((a) => a.buffer instanceof SharedArrayBuffer);
-    if (this.distanceArray || !shared) {
+    if (this.distanceArray || this.dominatorTree || this.retainerIndex_ || ![g.firstEdge, g.edgeTo, g.nodeType].every(isShared)) {
       this.dominators();
       this.distances();
       return;
     }
-    const follow = new Uint8Array(new SharedArrayBuffer(g.follow.length));
-    follow.set(g.follow);
-    const pending = distancesInWorker({ ...g, follow }, this.rootIndex);
-    // Caught now: a failure while the dominators run must not go unhandled.
-    pending.catch(() => undefined);
-    this.dominators();
-    this.distanceArray = await pending.catch(() => computeDistances(g, this.rootIndex));
+    const essential = this.essentialEdges();
+    const root = this.rootIndex;
+    const thread = startGraphThread({ graph: { ...g, follow: sharedCopy(g.follow) }, essential: sharedCopy(essential), edgeCount: this.edgeCount, root });
+    // The search from the root needs only the forward edges: it runs while
+    // the other thread builds the retainer index. Should that thread fail,
+    // this one does its work.
+    const search = new DominatorSearch(this.data, essential, root);
+    const retainers = await thread.retainers.catch(() => buildRetainers(this.data, essential));
+    this.retainerIndex_ ??= retainers;
+    this.dominatorTree ??= search.finish(retainers, (k) => this.selfSize(k));
+    this.distanceArray ??= await thread.distances.catch(() => computeDistances(g, root));
   }
 
   distance(k: number): number {
