@@ -151,7 +151,7 @@ async function measure(tool: string, mode: string, file: string, toolDir?: strin
       // retainer paths of the biggest objects.
       await snap.prepare();
       rootRetained = snap.retainedSize(snap.rootIndex);
-      t = lap('dominators', t);
+      t = lap('dominators+distances', t);
       const c = census(snap, { top: 20 });
       t = lap('census', t);
       for (const o of c.topObjects.slice(0, 5)) snap.retainerPath(o.nodeIndex);
