@@ -17,6 +17,8 @@
  * `--import tracemalloc/start` do: no optimised code is discarded, so it
  * prices sampling without `start()`'s re-warm-up. `sampling-64-keep` starts
  * with `keepInlining: true`: V8's inlining stays on and no code is discarded.
+ * `noinline-launch` does not trace: it only turns V8's inlining off at
+ * launch, as tracing from launch does, to price that part alone.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { allocationHeavy, httpService } from './workloads.js';
 import * as tracemalloc from '../src/index.js';
 import { startAtLaunch } from '../src/tracer/tracer.js';
+import { holdNoInlining } from '../src/capture/inlining.js';
 
 type Workload = 'alloc' | 'http';
 const SELF = fileURLToPath(import.meta.url);
@@ -47,10 +50,12 @@ async function runWorkload(workload: Workload): Promise<void> {
 /** Child: warm up untraced, start the configuration, time two runs of the workload. */
 async function child(config: string, workload: Workload): Promise<void> {
   if (config === 'sampling-64-launch') startAtLaunch({ mode: 'sampling', samplingInterval: 64 * 1024 });
+  // What tracing from launch changes in V8 without tracing: inlining off.
+  if (config === 'noinline-launch') holdNoInlining(true);
   await runWorkload(workload);
   let raw: Session | null = null;
-  if (config === 'sampling-64-launch') {
-    // Tracing since launch.
+  if (config === 'sampling-64-launch' || config === 'noinline-launch') {
+    // Set at launch.
   } else if (config.startsWith('sampling-')) {
     // `-heaponly`: without the off-heap sampler (start({ offHeap: false })), to price it in the same run.
     const [kib, variant] = config.slice(9).split('-');
@@ -122,7 +127,7 @@ function parent(): void {
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
   const quick = args.includes('--quick');
   const intervals = quick ? [64] : [32, 64, 128, 256, 512];
-  const all = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'sampling-64-launch', 'sampling-64-keep', 'exact', 'v8-tracker'];
+  const all = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'sampling-64-launch', 'sampling-64-keep', 'noinline-launch', 'exact', 'v8-tracker'];
   // `--configs a,b`: only these (untraced always runs, as the baseline).
   const only = args.includes('--configs') ? new Set(args[args.indexOf('--configs') + 1].split(',')) : null;
   const configs = only ? all.filter((c) => c === 'untraced' || only.has(c)) : all;
