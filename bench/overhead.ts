@@ -58,8 +58,9 @@ async function child(config: string, workload: Workload): Promise<void> {
     // Set at launch.
   } else if (config.startsWith('sampling-')) {
     // `-heaponly`: without the off-heap sampler (start({ offHeap: false })), to price it in the same run.
-    const [kib, variant] = config.slice(9).split('-');
-    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(kib) * 1024, offHeap: variant !== 'heaponly', keepInlining: variant === 'keep' });
+    // Variants combine: `sampling-64-heaponly-keep`.
+    const [kib, ...variants] = config.slice(9).split('-');
+    tracemalloc.start({ mode: 'sampling', samplingInterval: Number(kib) * 1024, offHeap: !variants.includes('heaponly'), keepInlining: variants.includes('keep') });
   } else if (config === 'exact') {
     tracemalloc.start({ mode: 'exact' });
   } else if (config === 'v8-tracker') {
@@ -130,7 +131,7 @@ function parent(): void {
   const all = ['untraced', ...intervals.map((k) => `sampling-${k}`), 'sampling-64-heaponly', 'sampling-64-launch', 'sampling-64-keep', 'noinline-launch', 'exact', 'v8-tracker'];
   // `--configs a,b`: only these (untraced always runs, as the baseline).
   const only = args.includes('--configs') ? new Set(args[args.indexOf('--configs') + 1].split(',')) : null;
-  const configs = only ? all.filter((c) => c === 'untraced' || only.has(c)) : all;
+  const configs = only ? ['untraced', ...only].filter((c, i, list) => list.indexOf(c) === i) : all;
   const workloads = (args.includes('--workloads') ? args[args.indexOf('--workloads') + 1].split(',') : ['http', 'alloc']) as Workload[];
   const med = runChildren(SELF, configs, workloads, reps, ['--expose-gc']);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced; steady: the second run after start(), first: the first`);
