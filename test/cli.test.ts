@@ -1,7 +1,7 @@
 // End-to-end tests of the `tracemalloc` command: the real CLI on small programs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +224,30 @@ test('heap shows the census, biggest objects and retainer paths; heap diff shows
     assert.match(diff.stdout, /^\[ Top \d+ constructors by size change \]$/m);
     assert.match(diff.stdout, /^\s*\+[\d.]+ [KM]iB\s+\+3000\s+3000\s+0\s+Object$/m, `3000 new session objects:\n${diff.stdout}`);
     assert.match(diff.stdout, /^\+\d+ objects \(\+[\d.]+ [KM]iB\): \d+ new/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('heap and heap diff show every stage on a terminal (script(1) gives them one)', () => {
+  const dir = tempDir();
+  try {
+    const a = join(dir, 'a.heapsnapshot');
+    const b = join(dir, 'b.heapsnapshot');
+    assert.equal(runNode([fixture('cli-heap.js'), a, b]).status, 0);
+    // The progress line is redrawn in place and cleared: the raw terminal output keeps each draw.
+    const onTerminal = (args: string[]): string => {
+      const r = spawnSync('script', ['-qec', [process.execPath, CLI, ...args].join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...NO_COLOR } });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const heap = onTerminal(['heap', b, '--limit', '3', '--paths', '1']);
+    for (const stage of [/reading b\.heapsnapshot: \d+%/, /b\.heapsnapshot: computing dominators, retained sizes and distances…/, /b\.heapsnapshot: census, biggest objects and retainer paths…/]) {
+      assert.match(heap, stage);
+    }
+    assert.match(heap, /^#1: SessionStore @\d+ /m);
+    const diff = onTerminal(['heap', 'diff', a, b]);
+    assert.match(diff, /b\.heapsnapshot: comparing with a\.heapsnapshot…/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,20 +20,29 @@ interface HeapOptions {
   includeStrings?: boolean;
 }
 
-async function load(path: string): Promise<HeapSnapshot> {
+/**
+ * Reads a snapshot and computes its graph, then runs `after` (the census, a
+ * diff) under the same progress line: every stage that can take seconds on
+ * a big file shows on the terminal.
+ */
+async function load<T>(path: string, afterStage: string | null, after: (heap: HeapSnapshot) => T): Promise<T> {
   if (!existsSync(path)) {
     throw new UsageError(`no such file: ${path}; pass a .heapsnapshot from DevTools, v8.writeHeapSnapshot() or --heapsnapshot-signal`);
   }
   const size = statSync(path).size;
   const progress = progressFor(basename(path), size);
   try {
-    const heap = await readHeapSnapshot(path, { onProgress: (read) => progress.bytes(read) });
-    progress.stage('computing dominators, retained sizes and distances');
-    await heap.prepare();
-    return heap;
-  } catch (err) {
-    const hint = path.endsWith('.snap') ? "; for tracemalloc snapshots use 'tracemalloc top'" : '';
-    throw new CommandError(`cannot read heap snapshot ${path}: ${(err as Error).message}${hint}`);
+    let heap: HeapSnapshot;
+    try {
+      heap = await readHeapSnapshot(path, { onProgress: (read) => progress.bytes(read) });
+      progress.stage('computing dominators, retained sizes and distances');
+      await heap.prepare();
+    } catch (err) {
+      const hint = path.endsWith('.snap') ? "; for tracemalloc snapshots use 'tracemalloc top'" : '';
+      throw new CommandError(`cannot read heap snapshot ${path}: ${(err as Error).message}${hint}`);
+    }
+    if (afterStage) progress.stage(afterStage);
+    return after(heap);
   } finally {
     progress.done();
   }
@@ -55,12 +64,14 @@ export function registerHeap(program: Command): void {
     .option('--include-strings', 'show the contents of heap strings (by default only their length and a tag: they can hold secrets)')
     .addHelpText('after', '\nExamples:\n  tracemalloc heap app.heapsnapshot\n  tracemalloc heap app.heapsnapshot --limit 50 --paths 10\n  tracemalloc heap diff before.heapsnapshot after.heapsnapshot\n')
     .action(async (file: string, options: HeapOptions) => {
-      const snapshot = await load(file);
       const includeStrings = options.includeStrings ?? false;
-      const result = census(snapshot, { top: options.limit, duplicates: options.limit, includeStrings });
-      const paths = result.topObjects.slice(0, options.paths).map((o) => {
-        const steps = snapshot.retainerPath(o.nodeIndex, { includeStrings });
-        return { steps, text: retainerPathText(snapshot, steps) };
+      const { result, paths } = await load(file, 'census, biggest objects and retainer paths', (snapshot) => {
+        const result = census(snapshot, { top: options.limit, duplicates: options.limit, includeStrings });
+        const paths = result.topObjects.slice(0, options.paths).map((o) => {
+          const steps = snapshot.retainerPath(o.nodeIndex, { includeStrings });
+          return { steps, text: retainerPathText(snapshot, steps) };
+        });
+        return { result, paths };
       });
       process.stdout.write(
         options.json
@@ -79,15 +90,15 @@ export function registerHeap(program: Command): void {
     .option('--json', 'print JSON instead of text tables')
     .option('--force', 'diff even when the object ids show two different processes')
     .action(async (oldFile: string, newFile: string, options: HeapOptions & { force?: boolean }) => {
-      const before = await load(oldFile);
-      const after = await load(newFile);
-      let diff;
-      try {
-        diff = diffSnapshots(before, after, { allowDifferentProcesses: options.force });
-      } catch (err) {
-        if (err instanceof DifferentProcessesError) throw new CommandError(`${oldFile} and ${newFile}: ${err.message}`);
-        throw err;
-      }
+      const before = await load(oldFile, null, (heap) => heap);
+      const diff = await load(newFile, `comparing with ${basename(oldFile)}`, (after) => {
+        try {
+          return diffSnapshots(before, after, { allowDifferentProcesses: options.force });
+        } catch (err) {
+          if (err instanceof DifferentProcessesError) throw new CommandError(`${oldFile} and ${newFile}: ${err.message}`);
+          throw err;
+        }
+      });
       process.stdout.write(
         options.json
           ? `${JSON.stringify(heapDiffJson(oldFile, newFile, diff, options.limit), null, 2)}\n`
