@@ -1,11 +1,10 @@
 // Runs in a worker thread started by readHeapSnapshot: reads the "edges"
-// section of the file, and the numeric sections right after it, while the
-// main thread reads everything else.
+// section of the file while the main thread reads everything else.
 import { open } from 'node:fs/promises';
 import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HeapSnapshotError } from './errors.js';
-import { type HandedColumns, HeapSnapshotParser } from './parser.js';
+import { HeapSnapshotParser } from './parser.js';
 
 /** What the main thread passes. */
 export interface EdgesWorkerData {
@@ -19,7 +18,7 @@ export interface EdgesWorkerData {
 /** What the worker posts: progress, then the columns or the error. */
 export type EdgesWorkerMessage =
   | { kind: 'progress'; bytes: number }
-  | { kind: 'edges'; columns: HandedColumns | null }
+  | { kind: 'edges'; columns: ReturnType<HeapSnapshotParser['edgeColumns']> }
   | { kind: 'error'; message: string; offset: number; heap: boolean };
 
 const post = (m: EdgesWorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
@@ -36,21 +35,11 @@ async function main(d: EdgesWorkerData): Promise<void> {
       post({ kind: 'progress', bytes: parser.bytesRead });
     }
     // Ended without the section: the main thread finds the same and says so.
-    const columns = parser.handedColumns();
-    post({ kind: 'edges', columns }, columns ? transferable(columns) : []);
+    const columns = parser.edgeColumns();
+    post({ kind: 'edges', columns }, columns && !d.shared ? [columns.type.buffer, columns.name.buffer, columns.to.buffer] : []);
   } finally {
     await fh.close();
   }
-}
-
-/** The buffers to move rather than copy: all but those in shared memory. */
-function transferable(c: HandedColumns): ArrayBuffer[] {
-  const t = c.traceTree;
-  const arrays: ArrayBufferView[] = [c.edges.type, c.edges.name, c.edges.to];
-  for (const a of [c.traceFunctionInfos, c.samples, c.locations, t?.id, t?.functionInfoIndex, t?.count, t?.size, t?.parent]) if (a) arrays.push(a);
-  const out = new Set<ArrayBuffer>();
-  for (const a of arrays) if (a.buffer instanceof ArrayBuffer) out.add(a.buffer);
-  return [...out];
 }
 
 main(workerData as EdgesWorkerData).catch((e: unknown) => {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { SnapshotData, TraceTreeData } from './data.js';
+import type { SnapshotData } from './data.js';
 import { HeapSnapshotError } from './errors.js';
 import { Growable } from './growable.js';
 import { type HeapSnapshotMeta, parseMeta } from './meta.js';
@@ -25,12 +25,11 @@ export interface HeapSnapshotParserOptions {
    */
   inputBytes?: number;
   /**
-   * @internal How the work is split when two threads parse one file
-   * ({@link readHeapSnapshot}): `read` (default) parses everything;
-   * `only` parses the header, the edges and the numeric sections V8 writes
-   * right after them, and stops ({@link HeapSnapshotParser.edgesDone});
-   * `elsewhere` parses the rest and only finds the ends of those, whose
-   * columns then come from {@link HeapSnapshotParser.adoptColumns}.
+   * @internal How this parser handles the "edges" section, so that two threads
+   * can share one file ({@link readHeapSnapshot}): `read` (default) parses it;
+   * `elsewhere` only finds its end, and the columns come from
+   * {@link HeapSnapshotParser.adoptEdges}; `only` parses the header and the
+   * edges and skips the rest ({@link HeapSnapshotParser.edgesDone}).
    */
   edges?: EdgeSection;
   /**
@@ -42,22 +41,6 @@ export interface HeapSnapshotParserOptions {
 
 /** @internal See {@link HeapSnapshotParserOptions.edges}. */
 export type EdgeSection = 'read' | 'elsewhere' | 'only';
-
-/**
- * @internal What a parser in `only` mode read for one in `elsewhere` mode:
- * the edges and the numeric sections V8 writes right after them (null when
- * not in the input there).
- */
-export interface HandedColumns {
-  edges: EdgeColumns;
-  traceFunctionInfos: Float64Array | null;
-  traceTree: TraceTreeData | null;
-  samples: Float64Array | null;
-  locations: Float64Array | null;
-}
-
-/** The sections the `only` parser reads after the edges while no other section comes between. */
-const AFTER_EDGES = new Set(['trace_function_infos', 'trace_tree', 'samples', 'locations']);
 
 /** @internal The edge columns one parser read for another, with where they were in the input. */
 export interface EdgeColumns {
@@ -261,35 +244,26 @@ export class HeapSnapshotParser {
   }
 
   /**
-   * @internal In `only` mode: its sections have been read (or cannot be read
-   * here because the edges came before the header), so the rest of the input
-   * is not needed.
+   * @internal In `only` mode: the edges section has been read (or cannot be
+   * read here because it came before the header), so the rest of the input is
+   * not needed.
    */
   edgesDone = false;
-  /** Whether this parser read the edges itself. */
+  /** @internal Whether this parser read the edges itself (in `elsewhere` mode: they came before the header). */
   private edgesReadHere = false;
-  /** In `elsewhere` mode: whether it left sections to the other parser. */
-  private handedOver = false;
-  /** 0 before the edges, 1 from the edges on while only {@link AFTER_EDGES} sections follow, 2 after. */
-  private handoff = 0;
-  private traceReadHere = false;
-  private adoptedTrace: TraceTreeData | null = null;
 
-  /** @internal In `only` mode, after {@link edgesDone}: what it read, or null when the edges came before the header. */
-  handedColumns(): HandedColumns | null {
-    if (!this.edgesReadHere || !this.meta) return null;
-    return {
-      edges: { type: this.edgeType, name: this.edgeName, to: this.edgeTo, count: this.edgeIdx, field: this.edgeField, at: this.sectionStart.get('edges') ?? -1 },
-      traceFunctionInfos: this.traceFunctionInfos,
-      traceTree: this.traceReadHere ? this.trace.finish() : null,
-      samples: this.samples,
-      locations: this.locations,
-    };
+  /** @internal In `only` mode, after {@link edgesDone}: the columns read, or null when the edges came before the header. */
+  edgeColumns(): EdgeColumns | null {
+    if (!this.edgesReadHere || this.kind !== K_EDGES) return null;
+    return { type: this.edgeType, name: this.edgeName, to: this.edgeTo, count: this.edgeIdx, field: this.edgeField, at: this.sectionStart.get('edges') ?? -1 };
   }
 
-  /** @internal In `elsewhere` mode: whether sections must come from the other parser ({@link adoptColumns}). */
+  /**
+   * @internal In `elsewhere` mode: whether the columns must come from another
+   * parser (false when this one read them: they came before the header).
+   */
   get needsEdges(): boolean {
-    return this.handedOver;
+    return this.edgeSection === 'elsewhere' && this.seen.has('edges') && !this.edgesReadHere;
   }
 
   /** @internal Byte offset of the edges section's value, -1 before it. */
@@ -297,19 +271,14 @@ export class HeapSnapshotParser {
     return this.sectionStart.get('edges') ?? -1;
   }
 
-  /** @internal In `elsewhere` mode: takes the sections another parser read from the same input. */
-  adoptColumns(c: HandedColumns): void {
-    const e = c.edges;
-    this.edgeType = e.type;
-    this.edgeName = e.name;
-    this.edgeTo = e.to;
-    this.edgeCap = e.type.length;
-    this.edgeIdx = e.count;
-    this.edgeField = e.field;
-    this.traceFunctionInfos ??= c.traceFunctionInfos;
-    this.samples ??= c.samples;
-    this.locations ??= c.locations;
-    this.adoptedTrace = c.traceTree;
+  /** @internal In `elsewhere` mode: takes the columns another parser read from the same input. */
+  adoptEdges(c: EdgeColumns): void {
+    this.edgeType = c.type;
+    this.edgeName = c.name;
+    this.edgeTo = c.to;
+    this.edgeCap = c.type.length;
+    this.edgeIdx = c.count;
+    this.edgeField = c.field;
   }
 
   /** Consumes the next chunk. A string chunk is UTF-8 encoded first. Throws {@link HeapSnapshotError} on bad input. */
@@ -443,41 +412,27 @@ export class HeapSnapshotParser {
     this.section = key;
     this.sectionOffset = this.base + i;
     if (!this.sectionStart.has(key)) this.sectionStart.set(key, this.sectionOffset);
-    // Two parsers sharing one input (the `edges` option): the `only` one
-    // reads the edges and the numeric sections V8 writes right after them,
-    // the other one the rest. Both decide from the same bytes.
-    if (this.edgeSection !== 'read' && key !== 'snapshot') {
-      const theirs = this.readByOnly(key);
-      if (this.edgeSection === 'only' && !theirs) {
-        if (this.handoff === 2 || key === 'edges') {
-          // Its part is over (or the edges came before the header, and the other reads them).
-          this.edgesDone = true;
-          return;
-        }
-        if (key === 'nodes' && this.meta) {
-          this.mode = M_ARRAY_END;
-          this.arrOpen = false;
-          return;
-        }
-      } else if (this.edgeSection === 'elsewhere' && theirs) {
-        this.handedOver = true;
-        if (key === 'trace_tree') this.startSkip(false);
-        else {
-          this.mode = M_ARRAY_END;
-          this.arrOpen = false;
-        }
-        return;
-      }
-    }
     switch (key) {
       case 'snapshot':
         this.startSkip(true);
         return;
       case 'nodes':
-      case 'edges':
-        if (key === 'edges') this.edgesReadHere = true;
+      case 'edges': {
+        const only = this.edgeSection === 'only';
+        // The other parser reads this section: find its end, no more. Before
+        // the header neither can interpret it, so each reads it as usual.
+        if (this.meta && (key === 'nodes' ? only : this.edgeSection === 'elsewhere')) {
+          this.mode = M_ARRAY_END;
+          this.arrOpen = false;
+          return;
+        }
+        if (key === 'edges') {
+          this.edgesReadHere = true;
+          if (only && !this.meta) this.edgesDone = true;
+        }
         this.startNumbers(key === 'nodes' ? K_NODES : K_EDGES);
         return;
+      }
       case 'trace_function_infos':
       case 'samples':
       case 'locations':
@@ -492,7 +447,6 @@ export class HeapSnapshotParser {
         this.strState = 0;
         return;
       case 'trace_tree':
-        this.traceReadHere = true;
         this.trace.begin(this.meta?.traceNodeFields ?? null);
         this.mode = M_TRACE_TREE;
         return;
@@ -501,23 +455,8 @@ export class HeapSnapshotParser {
     }
   }
 
-  /**
-   * Whether section `key` is the `only` parser's: the edges once the header
-   * is known, then each {@link AFTER_EDGES} section until another comes.
-   */
-  private readByOnly(key: string): boolean {
-    if (key === 'edges' && this.meta && this.handoff === 0) {
-      this.handoff = 1;
-      return true;
-    }
-    if (this.handoff === 1) {
-      if (AFTER_EDGES.has(key)) return true;
-      this.handoff = 2;
-    }
-    return false;
-  }
-
   private endSection(): void {
+    if (this.edgeSection === 'only' && this.section === 'edges') this.edgesDone = true;
     this.mode = M_TOP;
     this.top = T_COMMA_OR_CLOSE;
   }
@@ -1341,7 +1280,7 @@ export class HeapSnapshotParser {
       strings: this.strings,
       longStringLengths: this.longStringLengths,
       traceFunctionInfos: this.traceFunctionInfos ?? new Float64Array(0),
-      traceTree: this.adoptedTrace ?? this.trace.finish(),
+      traceTree: this.trace.finish(),
       samples: this.samples ?? new Float64Array(0),
       locations: this.locations ?? new Float64Array(0),
     };

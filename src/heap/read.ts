@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 import { HeapSnapshotError } from './errors.js';
 import type { EdgesWorkerData, EdgesWorkerMessage } from './edges-thread.js';
-import { type HandedColumns, HeapSnapshotParser, type HeapSnapshotParserOptions } from './parser.js';
+import { type EdgeColumns, HeapSnapshotParser, type HeapSnapshotParserOptions } from './parser.js';
 import type { HeapSnapshot } from './snapshot.js';
 
 /** Options of {@link readHeapSnapshot}. */
@@ -50,7 +50,7 @@ export async function readHeapSnapshot(path: string, options?: ReadHeapSnapshotO
       }
       if (parser.needsEdges) {
         const columns = await edges!.columns();
-        if (columns) parser.adoptColumns(columns);
+        if (columns) parser.adoptEdges(columns);
       }
       return parser.end();
     } catch (e) {
@@ -68,7 +68,7 @@ export async function readHeapSnapshot(path: string, options?: ReadHeapSnapshotO
 /** The worker thread that reads the edges section, seen from the main thread. */
 class EdgesReader {
   private readonly worker: Worker;
-  private readonly result: Promise<HandedColumns | null | HeapSnapshotError>;
+  private readonly result: Promise<EdgeColumns | null | HeapSnapshotError>;
   private mainBytes = 0;
   private workerBytes = 0;
   private workerDone = false;
@@ -106,7 +106,7 @@ class EdgesReader {
     this.onProgress?.(this.workerDone ? this.mainBytes : Math.min(this.mainBytes, this.workerBytes));
   }
 
-  async columns(): Promise<HandedColumns | null> {
+  async columns(): Promise<EdgeColumns | null> {
     const r = await this.result;
     if (r instanceof HeapSnapshotError) throw r;
     return r;
