@@ -226,6 +226,10 @@ describe('heap parser: bad input', () => {
       writeFileSync(join(dir, 'cut.heapsnapshot'), text.slice(0, text.indexOf('"strings"') + 20));
       const snap = await readHeapSnapshot(join(dir, 'ok.heapsnapshot'), { chunkSize: 4096 });
       assert.equal(snap.nodeCount, GRAPH.length);
+      // On two threads (as files of 32 MB or more are read), chunk by chunk: the same snapshot.
+      for (const chunkSize of [64, 100, 4096]) {
+        assert.deepEqual(digest(await readHeapSnapshot(join(dir, 'ok.heapsnapshot'), { chunkSize, parallel: true })), digest(snap), `chunks of ${chunkSize}`);
+      }
       await assert.rejects(readHeapSnapshot(join(dir, 'empty.heapsnapshot')), (e: unknown) => e instanceof HeapSnapshotError && /empty input/.test(e.message) && e.offset === 0);
       await assert.rejects(readHeapSnapshot(join(dir, 'cut.heapsnapshot')), (e: unknown) => e instanceof HeapSnapshotError && /truncated heap snapshot: ended at byte \d+ inside "strings"/.test(e.message));
     } finally {
