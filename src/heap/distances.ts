@@ -9,7 +9,11 @@ export const NO_DISTANCE = 0xffffffff;
  */
 export const SYSTEM_DISTANCE_BASE = 100_000_000;
 
-/** Decides whether the distance search may follow edge `e` out of node `k` (DevTools' rules). */
+/**
+ * Decides whether the distance search may follow edge `e` out of node `k`
+ * (DevTools' rules). It rejects edges of hidden and array nodes only, which
+ * {@link distanceEdges} relies on to ask no others.
+ */
 export type EdgeFilter = (k: number, e: number) => boolean;
 
 /**

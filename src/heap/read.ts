@@ -38,7 +38,7 @@ export async function readHeapSnapshot(path: string, options?: ReadHeapSnapshotO
     const inputBytes = options?.inputBytes ?? (await fh.stat()).size;
     const parallel = options?.parallel ?? inputBytes >= PARALLEL_MIN_BYTES;
     const progress = options?.onProgress;
-    if (parallel) edges = new EdgesReader({ path, chunkSize: size, inputBytes, shared: true }, progress && ((bytes) => progress(bytes)));
+    if (parallel) edges = new EdgesReader({ path, chunkSize: size, inputBytes, shared: true }, progress);
     const parser = new HeapSnapshotParser({ ...options, inputBytes, edges: parallel ? 'elsewhere' : 'read', shared: parallel, onProgress: edges ? (b) => edges!.mainRead(b) : progress });
     // The parser copies whatever it keeps, so one buffer serves every read.
     const buf = Buffer.allocUnsafe(size);
