@@ -45,6 +45,14 @@ function setFolding(on: boolean): void {
   if (userFlag(FOLDING_FLAG) !== false) setFlagsFromString(`--${on ? '' : 'no-'}${FOLDING_FLAG}`);
 }
 
+/** A profile and when it was read (performance.now()); a class: see DEVELOPERS.md on shapes. */
+class ProfileRead {
+  constructor(
+    readonly profile: SamplingHeapProfile,
+    readonly at: number,
+  ) {}
+}
+
 /**
  * V8's sampling heap profiler. Only samples of objects still alive are kept
  * (objects collected by minor or major GCs are dropped), so a profile is a
@@ -57,14 +65,6 @@ function setFolding(on: boolean): void {
  * (its interval and its older samples would corrupt the estimates), and
  * `profile()` says so when another session stopped it.
  */
-/** A profile and when it was read (performance.now()); a class: see DEVELOPERS.md on shapes. */
-class ProfileRead {
-  constructor(
-    readonly profile: SamplingHeapProfile,
-    readonly at: number,
-  ) {}
-}
-
 export class SamplingCapture {
   private readonly session = new InspectorSession();
   private releaseInlining: (() => void) | null = null;

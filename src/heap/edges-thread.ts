@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HeapSnapshotError } from './errors.js';
-import { HeapSnapshotParser } from './parser.js';
+import { type EdgeColumns, HeapSnapshotParser } from './parser.js';
 
 /** What the main thread passes. */
 export interface EdgesWorkerData {
@@ -18,7 +18,7 @@ export interface EdgesWorkerData {
 /** What the worker posts: progress, then the columns or the error. */
 export type EdgesWorkerMessage =
   | { kind: 'progress'; bytes: number }
-  | { kind: 'edges'; columns: ReturnType<HeapSnapshotParser['edgeColumns']> }
+  | { kind: 'edges'; columns: EdgeColumns | null }
   | { kind: 'error'; message: string; offset: number; heap: boolean };
 
 const post = (m: EdgesWorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);

@@ -22,6 +22,8 @@ export interface TimelineFrame {
   line: number;
   column: number;
   function: string;
+  /** Line mode: `line` is the allocating or calling line, not the function's start (as in reports). */
+  atLine?: true;
 }
 
 export interface TimelineHeader {

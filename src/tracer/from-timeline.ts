@@ -24,7 +24,7 @@ export function snapshotOfTimeline(timeline: Timeline, at = lastRead(timeline)):
     const site = samples.site[i];
     let traceback = tracebacks.get(site);
     if (traceback === undefined) {
-      const frames = timeline.sites[site].map((f) => new Frame(f.file, f.line, f.column, f.function, (f as { atLine?: boolean }).atLine === true));
+      const frames = timeline.sites[site].map((f) => new Frame(f.file, f.line, f.column, f.function, f.atLine === true));
       traceback = frames.length > 0 ? new Traceback(frames) : null;
       tracebacks.set(site, traceback);
       limit = Math.max(limit, frames.length);
