@@ -182,7 +182,7 @@ test('the prologue sits on the first code line, after a hashbang and directives,
   assert.equal(lines[0], '#!/usr/bin/env node');
   assert.equal(lines[1], "/* c */ 'use strict'");
   assert.match(lines[2], /^'use asm';function __tm\$\(s, v\) \{ const r = __tm\$\.r \?\?= globalThis\[globalThis\.Symbol\.for\("tracemalloc\.lines"\)\]\?\.file\("file:\/\/\/app\/x\.js", "/);
-  assert.match(lines[2], /\?\? \{ c: \[Infinity\] \}; return --r\.c\[0\] > 0 \? v : r\.s\(s, v, __tm\$\); \}$/);
+  assert.match(lines[2], /\?\? \{ c: \[Infinity\] \}; return --r\.c\[0\] > 0 \? v : r\.s\(s, v, __tm\$\); \} function __tm\$k\(s, v\) \{ .* \}$/);
   assert.equal(lines[3], '__tm$(0, [1])');
   // Missing semicolon after the directive: one is added.
   assert.match(script("'use strict'\nx = {}").code, /^'use strict';function __tm\$\(/);
@@ -458,6 +458,8 @@ const expr: fc.Arbitrary<string> = fc.letrec((tie) => ({
     tie('e').map((e) => `String.raw\`a\${${e}}b\``),
     fc.tuple(tie('e'), tie('e')).map(([a, b]) => `(${a}, ${b})`),
     tie('e').map((e) => `typeof ${e}`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `new Map([[${a}, 1]]).set(${b}, 2).get(${a})`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `[new Set().add(${a}).has(${b}), new Map().delete(${a})]`),
   ),
 })).e;
 // Statements around an expression: naming positions, yield, labels.
@@ -542,6 +544,22 @@ test('string sites: templates, + chains with a string, += and string-making call
   // The literal on line 7 counts its computed strings itself.
   assert.ok(r.sites.some((s) => s.kind === 'object' && s.line === 7));
   assert.ok(r.skipped.some((s) => s.kind === 'string' && s.line === 10 && s.column === 10 && /optional chain/.test(s.reason)), JSON.stringify(r.skipped));
+});
+
+test("key sites: the first argument of get, set, has, add and delete, unless a literal or a parenthesised sequence; a key that is built there nests inside", () => {
+  const r = script(
+    [
+      'function f(m, s, k, n) {',
+      '  m.get(k); m.set(k, 1); s.has(k); s.add(k); m.delete(k);', // 2
+      "  m.get('lit'); m.get(1); m.get(`bare`); m.get((k, n)); m.get(...[k]); m['get'](k); m.push(k); m.get();", // 3
+      "  return m?.get('u' + n) ?? m.set(`${n}`, [k]);", // 4
+      '}',
+    ].join('\n'),
+  );
+  assert.deepEqual(brief(r).filter((b) => b.startsWith('key')), ['key 2:9 f', 'key 2:19 f', 'key 2:32 f', 'key 2:42 f', 'key 2:55 f', 'key 4:17 f', 'key 4:35 f']);
+  // The key wrapper holds the string site that builds the key.
+  assert.match(r.code, /m\?\.get\(__tm\$k\(\d+, __tm\$\(\d+, 'u' \+ n\)\)\)/);
+  assert.match(r.code, /m\.set\(__tm\$k\(\d+, `\$\{n\}`\), __tm\$\(\d+, \[k\]\)\)/);
 });
 
 test('semantics: string sites keep values, types, evaluation order, getters and setters, tagged templates and this', () => {

@@ -12,7 +12,7 @@ export type { HeapSnapshotMeta } from './meta.js';
 export type { SnapshotData, TraceTreeData } from './data.js';
 export type { AllocationFrame } from './traces.js';
 export type { DominatorTree } from './dominators.js';
-export { NON_ESSENTIAL, type RetainerIndex } from './retainers.js';
+export { NON_ESSENTIAL, SOURCE_MASK, type RetainerIndex } from './retainers.js';
 export type { IdIndex } from './id-index.js';
 export { NO_DISTANCE, SYSTEM_DISTANCE_BASE } from './distances.js';
 export { retainerPathText, isIndexEdge } from './path-text.js';

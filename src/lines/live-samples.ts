@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BACKING_STORE_NODE, NON_ESSENTIAL, type HeapSnapshot, type RetainerIndex } from '../heap/index.js';
+import { BACKING_STORE_NODE, NON_ESSENTIAL, SOURCE_MASK, type HeapSnapshot, type RetainerIndex } from '../heap/index.js';
 import { MAX_SAMPLED_STRING, SAMPLE_TAG_PREFIX, TracemallocLineProbe, stringHash, type LineSample, type StringFingerprint } from './recorder.js';
 import type { LineSite } from './transform/index.js';
 
@@ -50,12 +50,16 @@ export function liveLineSamples(
   let retainers: RetainerIndex | null = null;
   if (strings) {
     const live = new Set<number>();
+    const table = internalizedStrings(heap);
     for (const [slot, node] of matchStrings(heap, strings.samples)) {
       const sample = sampleAt(slot);
       const site = sample?.file.table().sites[sample.site];
       if (!sample || !site) continue;
       live.add(slot);
-      out.push({ sample, ...stringSize(heap, (retainers ??= heap.retainerIndex()), node, site) });
+      retainers ??= heap.retainerIndex();
+      // In the string table, after a key operation took it: the Map's copy (V8 14), made at that operation.
+      const copied = sample.key && table !== -1 && retainedBy(retainers, node, table);
+      out.push({ sample: copied ? sample.key! : sample, ...stringSize(heap, retainers, node, site) });
     }
     strings.keep(live);
   }
@@ -256,15 +260,29 @@ function treeSize(heap: HeapSnapshot, retainers: RetainerIndex, root: number, sk
   return { size, blocks };
 }
 
-/** True when `k` has exactly one strong retaining edge. */
-function only(index: RetainerIndex, k: number): boolean {
-  return strongRetainers(index, k) === 1;
+/** The string table's root, `(Internalized strings)`, or -1. */
+function internalizedStrings(heap: HeapSnapshot): number {
+  for (let k = 0; k < heap.nodeCount; k++) {
+    if (heap.nodeType(k) === 'synthetic' && heap.nodeName(k) === '(Internalized strings)') return k;
+  }
+  return -1;
 }
 
-function strongRetainers(index: RetainerIndex, k: number): number {
+/** True when `by` has an edge to `k`. */
+function retainedBy(index: RetainerIndex, k: number, by: number): boolean {
+  for (let i = index.first[k]; i < index.first[k + 1]; i++) if ((index.source[i] & SOURCE_MASK) === by) return true;
+  return false;
+}
+
+/**
+ * True when `k` has exactly one strong retaining edge. Stops at the second:
+ * a shared part (the empty string every flattened rope points to) can have
+ * a retainer per sampled string.
+ */
+function only(index: RetainerIndex, k: number): boolean {
   let n = 0;
-  for (let i = index.first[k]; i < index.first[k + 1]; i++) if ((index.source[i] & NON_ESSENTIAL) === 0) n++;
-  return n;
+  for (let i = index.first[k]; i < index.first[k + 1] && n < 2; i++) if ((index.source[i] & NON_ESSENTIAL) === 0) n++;
+  return n === 1;
 }
 
 /** The probe's registry: the live probe object → `registry`. */

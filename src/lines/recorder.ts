@@ -45,19 +45,29 @@ export interface LineSample {
   readonly initialLength: number;
   /** Callers of the allocating function, innermost first, at generated positions. */
   readonly callers: readonly CallerFrame[];
+  /**
+   * A string sample: the first Map or Set operation that took a string like
+   * it as a key, as a sample of that key site. Where that key is a string
+   * table's copy in the heap, the copy was made there (V8 14), not at `site`.
+   */
+  readonly key?: LineSample;
 }
 
 type SlowCall = <T>(site: number, value: T, from: (...args: never[]) => unknown) => T;
 
 /**
- * What a module's wrapper holds: `c[0]`, the countdown shared by all
- * modules, which it decrements, and `s`, which it calls when that reaches
- * zero. A class, so that its shape is never shared with the program's objects.
+ * What a module's wrappers hold: `c[0]`, the countdown shared by all
+ * modules, which the allocation wrapper decrements, and `s`, which it calls
+ * when that reaches zero; `m`, string samples waiting for a key operation by
+ * length, and `k`, which the key wrapper calls for a string of such a
+ * length. A class, so that its shape is never shared with the program's objects.
  */
 export class ModuleHandle {
   constructor(
     readonly c: Float64Array,
     readonly s: SlowCall,
+    readonly m: Uint32Array,
+    readonly k: SlowCall,
   ) {}
 }
 
@@ -109,6 +119,11 @@ export function stringHash(s: string, length = s.length): number {
   return h | 0;
 }
 
+/** A number for a string's length and content hash. */
+function fingerprint(length: number, hash: number): number {
+  return length * 2 ** 32 + (hash >>> 0);
+}
+
 /** Samples in parallel arrays by slot: no object per sample besides V8's own cell. */
 class Recorder {
   /** Mean allocations between samples; Infinity while not tracing. */
@@ -126,6 +141,14 @@ class Recorder {
   private hashOf = new Int32Array(1024);
   /** Slots of string samples not yet looked for in a heap snapshot, or found live in the last one. */
   private strings: number[] = [];
+  /** A string sample's first key operation, as a sample slot's site, file and callers (-1: none yet). */
+  private keySiteOf = new Int32Array(1024).fill(-1);
+  private keyFileOf = new Int32Array(1024);
+  private keyStackOf = new Int32Array(1024);
+  /** String samples taken since the last heap snapshot and not yet seen at a key operation, by length and hash. */
+  private keyWaiting = new Map<number, number[]>();
+  /** How many of those have each length (what key wrappers test first). */
+  readonly keyLengths = new Uint32Array(MAX_SAMPLED_STRING + 1);
   private used = 0;
   private free: number[] = [];
   private readonly stacks: CallerFrame[][] = [[]];
@@ -147,6 +170,12 @@ class Recorder {
     this.free = [];
     this.live = 0;
     this.strings = [];
+    this.forgetKeyWaiting();
+  }
+
+  private forgetKeyWaiting(): void {
+    this.keyWaiting.clear();
+    this.keyLengths.fill(0);
   }
 
   /** Add an instrumented module; returns its index, which samples store. */
@@ -169,6 +198,7 @@ class Recorder {
     this.siteOf[slot] = site;
     this.stackOf[slot] = this.callers(from);
     this.lengthOf[slot] = initialLength(value);
+    this.keySiteOf[slot] = -1;
     this.live++;
     this.probe.registry.register(value as object, SAMPLE_TAG_PREFIX + slot);
   }
@@ -191,7 +221,29 @@ class Recorder {
     this.lengthOf[slot] = 0;
     this.textLengthOf[slot] = length;
     this.hashOf[slot] = hash;
+    this.keySiteOf[slot] = -1;
     this.strings.push(slot);
+    const waiting = this.keyWaiting.get(fingerprint(length, hash));
+    if (waiting) waiting.push(slot);
+    else this.keyWaiting.set(fingerprint(length, hash), [slot]);
+    this.keyLengths[length]++;
+  }
+
+  /**
+   * A Map or Set operation took `value` as a key, and a string sample of its
+   * length waits for one: the latest such sample with its content gets this
+   * key site. Only the first operation counts: that is where V8 14 copies.
+   */
+  key(file: number, site: number, value: string, from: (...args: never[]) => unknown): void {
+    const length = value.length;
+    const waiting = this.keyWaiting.get(fingerprint(length, stringHash(length < 13 ? value : value + '\0', length)));
+    if (!waiting) return;
+    const slot = waiting.pop()!;
+    if (waiting.length === 0) this.keyWaiting.delete(fingerprint(length, this.hashOf[slot]));
+    this.keyLengths[length]--;
+    this.keySiteOf[slot] = site;
+    this.keyFileOf[slot] = file;
+    this.keyStackOf[slot] = this.callers(from);
   }
 
   /** String samples to look for in a heap snapshot. */
@@ -201,6 +253,8 @@ class Recorder {
 
   /** After a heap snapshot: the string samples it showed live stay, the others are freed. */
   keepStrings(live: ReadonlySet<number>): void {
+    // A string that lives through a snapshot is old by the time a later key operation takes it, and V8 internalizes old strings in place.
+    this.forgetKeyWaiting();
     const kept: number[] = [];
     for (const slot of this.strings) {
       if (live.has(slot)) kept.push(slot);
@@ -220,7 +274,7 @@ class Recorder {
   private grow(): number {
     if (this.used === this.fileOf.length) {
       const n = this.used * 2;
-      for (const key of ['fileOf', 'siteOf', 'stackOf', 'lengthOf', 'textLengthOf', 'hashOf'] as const) {
+      for (const key of ['fileOf', 'siteOf', 'stackOf', 'lengthOf', 'textLengthOf', 'hashOf', 'keySiteOf', 'keyFileOf', 'keyStackOf'] as const) {
         const next = new Int32Array(n);
         next.set(this[key]);
         this[key] = next;
@@ -240,7 +294,10 @@ class Recorder {
   at(slot: number): LineSample | null {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.used) return null;
     const file = this.files[this.fileOf[slot]];
-    return file ? { file, site: this.siteOf[slot], callers: this.stacks[this.stackOf[slot]], initialLength: this.lengthOf[slot] } : null;
+    if (!file) return null;
+    const keyFile = this.keySiteOf[slot] >= 0 ? this.files[this.keyFileOf[slot]] : undefined;
+    const key = keyFile ? { file: keyFile, site: this.keySiteOf[slot], callers: this.stacks[this.keyStackOf[slot]], initialLength: 0 } : undefined;
+    return { file, site: this.siteOf[slot], callers: this.stacks[this.stackOf[slot]], initialLength: this.lengthOf[slot], ...(key ? { key } : {}) };
   }
 
   /** Interned caller chain (id into `stacks`); 0 = none captured. */
@@ -324,31 +381,45 @@ function sampleSafely(file: number, site: number, value: unknown, from: (...args
   }
 }
 
+function keySafely(file: number, site: number, value: unknown, from: (...args: never[]) => unknown): void {
+  try {
+    if (typeof value === 'string') recorder.key(file, site, value, from);
+  } catch {
+    // Nor the key operation.
+  }
+}
+
 /**
  * The slow path, entered through a function of another V8 context: V8 does
  * not inline across contexts, so the bookkeeping's own allocations are seen
  * under tracemalloc's frames (and dropped), never under the user's function
  * that the fast path was inlined into.
  */
-function makeSlowPath(): Slow {
+function makeSlowPath(name: string, slow: Slow): Slow {
   const filename = fileURLToPath(new URL('./recorder-slow-path.vm.js', import.meta.url));
-  const wrap = vm.runInNewContext('(slow) => function tracemallocSample(f, s, v, a) { slow(f, s, v, a); }', {}, { filename });
-  return (wrap as (slow: Slow) => Slow)(sampleSafely);
+  const wrap = vm.runInNewContext(`(slow) => function ${name}(f, s, v, a) { slow(f, s, v, a); }`, {}, { filename });
+  return (wrap as (slow: Slow) => Slow)(slow);
 }
 
 let slowPath: Slow | null = null;
+let keyPath: Slow | null = null;
 
 const handle: RecorderHandle = {
   file(url: string, table: string, map: string) {
     const file = recorder.register(String(url), String(table), String(map));
-    const slow = (slowPath ??= makeSlowPath());
+    const slow = (slowPath ??= makeSlowPath('tracemallocSample', sampleSafely));
+    const keySlow = (keyPath ??= makeSlowPath('tracemallocKey', keySafely));
     // Reached when the shared countdown runs out; `from` is the module's wrapper, hidden from captured stacks.
     const s = <T>(site: number, value: T, from: (...args: never[]) => unknown): T => {
       countdown[0] = nextCountdown();
       slow(file, site, value, from);
       return value;
     };
-    return new ModuleHandle(countdown, s);
+    const k = <T>(site: number, value: T, from: (...args: never[]) => unknown): T => {
+      keySlow(file, site, value, from);
+      return value;
+    };
+    return new ModuleHandle(countdown, s, recorder.keyLengths, k);
   },
 };
 

@@ -20,8 +20,12 @@ import { FlattenMap, TraceMap, traceSegment, type SourceMapInput } from '@jridge
 import { SiteFinder, type N } from './sites.js';
 import { Segments, encodeRange, type EncodeState } from './vlq.js';
 
-/** What kind of expression allocates at a site. */
-export type SiteKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string';
+/**
+ * What kind of expression allocates at a site; `key` is not an allocation
+ * but the key argument of a Map or Set method, where V8 14 copies a string
+ * key the first time a Map or Set takes it (line mode counts the copy there).
+ */
+export type SiteKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string' | 'key';
 
 /** A position in a file: 1-based line and 1-based column, like `Frame`. */
 export interface SourcePosition {
@@ -334,6 +338,8 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
   // A binding name that cannot collide with anything in the source.
   let binding = '__tm$';
   for (let i = 1; source.includes(binding); i++) binding = '__tm$' + i;
+  // Key sites' wrapper; the source cannot contain it, since it does not contain `binding`.
+  const keyBinding = binding + 'k';
   // Reach the global object without a free name the module may shadow
   // (core-js declares `var globalThis` in CommonJS modules).
   const shadowed = topLevelNames(program);
@@ -354,7 +360,7 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
   const sites: LineSite[] = finder.sites.map((s, i) => {
     // Minified code writes `of[a,b]` and `return{...}`: keep the keyword apart.
     const sep = s.start > 0 && isIdentifierPart(source.charCodeAt(s.start - 1)) ? ' ' : '';
-    edits.push({ pos: s.start, text: `${sep}${s.parens ? '(' : ''}${binding}(${i}, `, open: 1, site: i });
+    edits.push({ pos: s.start, text: `${sep}${s.parens ? '(' : ''}${s.kind === 'key' ? keyBinding : binding}(${i}, `, open: 1, site: i });
     edits.push({ pos: s.end, text: s.parens ? '))' : ')', open: 0, site: i });
     const gl = lineOf(starts, s.start);
     const o = origin.position(starts, s.start, url);
@@ -465,7 +471,12 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     `${semi}function ${binding}(s, v) { const r = ${binding}.r ??= ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
     `${JSON.stringify(url)}, ${sitesJson}, ${mapBefore}`;
   // The fast path (one shared countdown) runs here, so V8 can inline it into each site's function.
-  const prologueTail = `${mapAfter}) ?? { c: [Infinity] }; return --r.c[0] > 0 ? v : r.s(s, v, ${binding}); }`;
+  // A key site looks further only for a string of a length some string sample has
+  // (`r.m`, absent without a recorder); its first call may come before any allocation here made `r`.
+  const prologueTail =
+    `${mapAfter}) ?? { c: [Infinity] }; return --r.c[0] > 0 ? v : r.s(s, v, ${binding}); } ` +
+    `function ${keyBinding}(s, v) { const r = ${binding}.r ?? (${binding}(-1, 0), ${binding}.r); ` +
+    `return typeof v === 'string' && r.m?.[v.length] > 0 ? r.k(s, v, ${keyBinding}) : v; }`;
   const fixedLength = prologueHead.length + prologueTail.length + head.length + tail.length;
 
   // Fixed point: guess the prologue length, encode its line, pad if shorter.

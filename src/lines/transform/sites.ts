@@ -11,7 +11,8 @@ export interface N {
 
 /** `tree`: a call that builds a whole new object tree (`JSON.parse`, `structuredClone`). */
 /** `string`: an expression that builds a string (template, `+` chain, `+=`, string-making call). */
-export type RawKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string';
+/** `key`: the key argument of a Map or Set method, where V8 14 copies a string key (not an allocation of its own). */
+export type RawKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string' | 'key';
 
 /** A site in generated (input) offsets. */
 export interface RawSite {
@@ -57,6 +58,8 @@ const STATIC_ALLOC = new Map<string, ReadonlySet<string>>([
 // Calls whose whole result tree is new: line mode counts the tree at the call's line.
 const TREE_CALLS = new Map<string, ReadonlySet<string>>([['JSON', new Set(['parse'])]]);
 const GLOBAL_TREE_CALLS = new Set(['structuredClone']);
+// Map and Set methods whose first argument is a key. Matched by name only, like ALLOC_METHODS.
+const KEY_METHODS = new Set(['get', 'set', 'has', 'add', 'delete']);
 
 // Child keys per node type, in source order. Keys that can only hold
 // identifiers or other leaves are left out.
@@ -475,6 +478,20 @@ export class SiteFinder {
     return !(parent.type === 'AssignmentExpression' && parent.operator === '+=' && key === 'right');
   }
 
+  /**
+   * The key of `m.get(key)`, `m.set(key, v)`, `s.add(key)`...: V8 14 copies
+   * a string key there the first time a Map or Set takes it. Wrapping an
+   * argument changes nothing; literals are keys already and are left alone,
+   * and so is a parenthesised sequence, whose parentheses ESTree leaves out.
+   */
+  private keySite(call: N): void {
+    const callee = call.callee as N;
+    if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier' || !KEY_METHODS.has(callee.property.name)) return;
+    const arg = call.arguments[0] as N | undefined;
+    if (!arg || arg.type === 'SpreadElement' || arg.type === 'Literal' || arg.type === 'SequenceExpression' || (arg.type === 'TemplateLiteral' && arg.expressions.length === 0)) return;
+    this.sites.push({ kind: 'key', start: arg.start, end: arg.end, fn: this.fn, parens: false });
+  }
+
   /** Wraps `node` as a site of `kind` unless that would change behaviour. */
   private consider(node: N, kind: RawKind, parent: N | null, key: string, naming: string | null): void {
     const reason = this.blocker(node, kind, parent, key, naming);
@@ -573,6 +590,7 @@ export class SiteFinder {
 
     const kind = this.candidate(node, parent, key);
     if (kind) this.consider(node, kind, parent, key, naming);
+    if (node.type === 'CallExpression') this.keySite(node);
     if (node.type === 'TaggedTemplateExpression') this.taggedQuasis.add(node.quasi);
     switch (node.type) {
       case 'FunctionExpression':
