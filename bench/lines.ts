@@ -5,14 +5,14 @@
  * interleaved and repeated; prints median ratios against untraced from the
  * same run, then the cost of one line-mode takeSnapshot().
  *
- *   npm run bench:lines [-- --reps 5]
+ *   npm run bench:lines [-- --reps 5] [--workloads http,alloc,keys]
  */
 import { fileURLToPath } from 'node:url';
 import { runChildren } from './children.js';
 import { performance } from 'node:perf_hooks';
 import * as tracemalloc from '../src/index.js';
 
-type Workload = 'alloc' | 'http';
+type Workload = 'alloc' | 'http' | 'keys';
 const SELF = fileURLToPath(import.meta.url);
 const CONFIGS = ['untraced', 'sampling', 'lines-64', 'lines-128', 'lines-256', 'lines-64-f16', 'lines-128-f16'];
 
@@ -23,8 +23,8 @@ async function child(config: string, workload: Workload): Promise<void> {
     // Before the workload loads, so that it is instrumented.
     tracemalloc.start({ lines: { sampleEvery: Number(every) }, frames: frames ? Number(frames.slice(1)) : 1 });
   }
-  const { allocationHeavy, httpService } = await import('./workloads.js');
-  const run = async () => (workload === 'alloc' ? allocationHeavy() : await httpService());
+  const { allocationHeavy, httpService, keyedCache } = await import('./workloads.js');
+  const run = async () => (workload === 'alloc' ? allocationHeavy() : workload === 'keys' ? keyedCache() : await httpService());
   await run(); // warm-up
   if (config === 'sampling') tracemalloc.start();
   const t0 = performance.now();
@@ -46,12 +46,18 @@ async function child(config: string, workload: Workload): Promise<void> {
 function parent(): void {
   const args = process.argv.slice(2);
   const reps = Number(args[args.indexOf('--reps') + 1]) || 5;
-  const med = runChildren(SELF, CONFIGS, ['http', 'alloc'], reps);
+  const workloads = (args.includes('--workloads') ? args[args.indexOf('--workloads') + 1].split(',') : ['http', 'alloc', 'keys']) as Workload[];
+  const med = runChildren(SELF, CONFIGS, workloads, reps);
   console.log(`node ${process.version}, ${reps} runs per configuration, medians; ratio = traced / untraced`);
-  for (const workload of ['http', 'alloc'] as Workload[]) {
+  const titles: Record<Workload, string> = {
+    http: 'realistic: loopback HTTP, 3000 JSON requests',
+    alloc: 'allocation-heavy loop, 2M objects',
+    keys: 'Map cache keyed by built strings, 1M lookups',
+  };
+  for (const workload of workloads) {
     const base = med(`${workload}/untraced`);
     const baseCpu = med(`${workload}/untraced`, 'cpuMs');
-    console.log(`\n${workload === 'http' ? 'realistic: loopback HTTP, 3000 JSON requests' : 'allocation-heavy loop, 2M objects'} — untraced ${base.toFixed(0)} ms wall, ${baseCpu.toFixed(0)} ms CPU`);
+    console.log(`\n${titles[workload]} — untraced ${base.toFixed(0)} ms wall, ${baseCpu.toFixed(0)} ms CPU`);
     console.log(`  ${'config'.padEnd(12)} ${'wall'.padStart(8)} ${'ratio'.padStart(6)} ${'CPU'.padStart(8)} ${'ratio'.padStart(6)} ${'snapshot'.padStart(9)}`);
     for (const config of CONFIGS.slice(1)) {
       const ms = med(`${workload}/${config}`);

@@ -12,6 +12,28 @@ export function allocationHeavy(rounds = 2_000_000): number {
   return checksum;
 }
 
+/**
+ * A memoising cache keyed by built strings: each round builds a key, looks
+ * it up and, on a miss, stores a small record; a rolling window of keys
+ * is evicted. Line mode's worst case for key sites: a Map operation on a
+ * fresh string per allocation.
+ */
+export function keyedCache(rounds = 1_000_000): number {
+  const cache = new Map<string, { n: number }>();
+  let checksum = 0;
+  for (let i = 0; i < rounds; i++) {
+    const key = 'k' + (i % 50_000) + ':' + (i & 3);
+    let hit = cache.get(key);
+    if (hit === undefined) {
+      hit = { n: i };
+      cache.set(key, hit);
+    }
+    checksum += hit.n & 1;
+    if (cache.size > 40_000) cache.delete('k' + ((i + 1) % 50_000) + ':' + ((i + 1) & 3));
+  }
+  return checksum;
+}
+
 const catalog = JSON.stringify(
   Array.from({ length: 200 }, (_, i) => ({ sku: `sku-${i}`, price: i * 1.5, stock: i % 13, labels: ['a', 'b', String(i)] })),
 );

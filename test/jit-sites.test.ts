@@ -61,7 +61,9 @@ test('line mode: the allocating line, and no double counting at the callers', ()
 for (const [mode, calls] of [['sampling', 400_000], ['exact', 80_000]] as const) {
   test(`control, ${mode}: with keepInlining, the fixture's allocations move to the callers`, () => {
     const r = run(mode, 'keep-inlining', calls);
-    assert.ok(r.inLib > 0.8 * r.truth.size, `${r.inLib} bytes in the file`);
+    // Only that the run allocated in the file; sampling's estimate of it moves by about ±20% at 3 SD
+    // (0.8× failed once in about forty runs across Nodes).
+    assert.ok(r.inLib > 0.5 * r.truth.size, `${r.inLib} bytes in the file`);
     assert.ok(r.makeRecord.size / r.inLib < 0.5, `${r.makeRecord.size} of ${r.inLib} bytes still at makeRecord`);
   });
 }
