@@ -322,7 +322,10 @@ test('TypeScript through tsc and its source map: sites land on the .ts lines', (
     `array ${at(10, '= []', 2)}`,
     `call ${at(11, 'this.items.concat')}`,
     // tsc's enum code, `(function (Color) {...})(Color || (Color = {}))`,
-    // is not wrapped: its IIFE callee is name-sensitive.
+    // is not wrapped: its IIFE callee is name-sensitive. Its reverse mapping,
+    // `Color[Color["Red"] = 0] = "Red"`, stores under a computed name: key sites.
+    `key ${at(13, 'Red')}`,
+    `key ${at(13, 'Green')}`,
     `call ${at(14, 'Object')}`,
   ]);
   assert.ok(r.sites.every((s) => s.file === 'file:///src/app.ts'), 'sites are in the .ts');
@@ -560,6 +563,19 @@ test("key sites: the first argument of get, set, has, add and delete, unless a l
   // The key wrapper holds the string site that builds the key.
   assert.match(r.code, /m\?\.get\(__tm\$k\(\d+, __tm\$\(\d+, 'u' \+ n\)\)\)/);
   assert.match(r.code, /m\.set\(__tm\$k\(\d+, `\$\{n\}`\), __tm\$\(\d+, \[k\]\)\)/);
+});
+
+test('key sites: the computed name of a property stored to, unless a function or class is stored (V8 infers its name from the target); loads and literal names are left alone', () => {
+  const r = script(
+    [
+      'function f(o, k, n) {',
+      "  o[k] = 1; o[k] += 'x'; o[k]++; --o[n + k]; o[k] ??= [];", // 2
+      "  o['lit'] = 1; o[0] = 1; o.p = 1; o[k] = () => 1; o[k] = class {}; return o[k] + (k in o);", // 3
+      '}',
+    ].join('\n'),
+  );
+  assert.deepEqual(brief(r).filter((b) => b.startsWith('key')), ['key 2:5 f', 'key 2:15 f', 'key 2:28 f', 'key 2:38 f', 'key 2:48 f']);
+  assert.match(r.code, /--o\[__tm\$k\(\d+, n \+ k\)\]/);
 });
 
 test('semantics: string sites keep values, types, evaluation order, getters and setters, tagged templates and this', () => {

@@ -233,28 +233,32 @@ test('line mode: strings kept on their own count at the line that built them (op
   assert.ok(dropped <= 0.01 * exact[0].size, `${dropped} B reported for dead strings`);
 });
 
-test(`line mode on ${process.version}: strings kept as a Map's keys count where the live copy was made (V8 14 copies a key where a Map first takes it)`, () => {
-  const n = 20_000;
-  const run = (every: number) =>
-    runJson<Result & { kept: number }>(['--import', START, fixture('lines-strings.js'), String(n), 'map'], {
-      env: { NODE_TRACEMALLOC_LINES: '1', NODE_TRACEMALLOC_LINES_EVERY: String(every), NODE_TRACEMALLOC: '1' },
-    });
-  const copies = Number(process.versions.v8.split('.')[0]) >= 14;
-  const [right, wrong] = copies ? [lineOf('key', STRINGS), lineOf('label', STRINGS)] : [lineOf('label', STRINGS), lineOf('key', STRINGS)];
-  const sizeAt = (stats: StatJson[], line: number) => atLine(stats, line).reduce((s, x) => s + x.size, 0);
-  const every = run(1).stats;
-  const kept = sizeAt(every, right);
-  // The characters of 20,000 labels at least, and each counted once.
-  assert.ok(kept >= n * (16 + 25) && kept <= n * 200, `${kept} B at line ${right}`);
-  assert.ok(atLine(every, right).reduce((s, x) => s + x.count, 0) >= n);
-  assert.ok(sizeAt(every, wrong) <= 0.01 * kept, `${sizeAt(every, wrong)} B at line ${wrong}`);
-  // What V8 saw fill allocate and no line explains stays at fill's start: the Map's table, about as big as
-  // the copies on V8 14 (0.9 MB). Counted at a line and again there, the copies would double it.
-  const fillStart = every.filter((s) => !s.frames.at(-1)!.atLine && s.frames.at(-1)!.fn === 'fill').reduce((s, x) => s + x.size, 0);
-  assert.ok(fillStart <= 1.5 * kept, `${fillStart} B at fill's start besides ${kept} B at its lines`);
-  // Sampled: the bounds cover the figure of every string.
-  const sampled = atLine(run(16).stats, right);
-  const size = sampled.reduce((s, x) => s + x.size, 0);
-  const variance = sampled.reduce((s, x) => s + (x.estimate?.sizeVariance ?? 0), 0);
-  assert.ok(estimateCovers(size, size - 1.96 * Math.sqrt(variance), size + 1.96 * Math.sqrt(variance), kept), `${size} ± ${1.96 * Math.sqrt(variance)} against ${kept}`);
-});
+for (const [what, right] of [['map', 'key'], ['names', 'name']] as const) {
+  const copies = what === 'names' || Number(process.versions.v8.split('.')[0]) >= 14;
+  const title = what === 'map' ? "a Map's keys (V8 14 copies a key where a Map first takes it)" : "an object's property names (V8 copies a name where it is stored)";
+  test(`line mode on ${process.version}: strings kept as ${title} count where the live copy was made`, () => {
+    const n = 20_000;
+    const run = (every: number) =>
+      runJson<Result & { kept: number }>(['--import', START, fixture('lines-strings.js'), String(n), what], {
+        env: { NODE_TRACEMALLOC_LINES: '1', NODE_TRACEMALLOC_LINES_EVERY: String(every), NODE_TRACEMALLOC: '1' },
+      });
+    const [at, not] = copies ? [lineOf(right, STRINGS), lineOf('label', STRINGS)] : [lineOf('label', STRINGS), lineOf(right, STRINGS)];
+    const sizeAt = (stats: StatJson[], line: number) => atLine(stats, line).reduce((s, x) => s + x.size, 0);
+    const every = run(1).stats;
+    const kept = sizeAt(every, at);
+    // The characters of 20,000 labels at least, and each counted once.
+    assert.ok(kept >= n * (16 + 25) && kept <= n * 200, `${kept} B at line ${at}`);
+    assert.ok(atLine(every, at).reduce((s, x) => s + x.count, 0) >= n);
+    assert.ok(sizeAt(every, not) <= 0.01 * kept, `${sizeAt(every, not)} B at line ${not}`);
+    // What V8 saw fill allocate and no line explains stays at fill's start: the Map's table or the
+    // object's dictionary, about as big as the copies (0.9 MB). Counted at a line and again there,
+    // the copies would double it.
+    const fillStart = every.filter((s) => !s.frames.at(-1)!.atLine && s.frames.at(-1)!.fn === 'fill').reduce((s, x) => s + x.size, 0);
+    assert.ok(fillStart <= 1.5 * kept, `${fillStart} B at fill's start besides ${kept} B at its lines`);
+    // Sampled: the bounds cover the figure of every string.
+    const sampled = atLine(run(16).stats, at);
+    const size = sampled.reduce((s, x) => s + x.size, 0);
+    const half = 1.96 * Math.sqrt(sampled.reduce((s, x) => s + (x.estimate?.sizeVariance ?? 0), 0));
+    assert.ok(estimateCovers(size, size - half, size + half, kept), `${size} ± ${half} against ${kept}`);
+  });
+}

@@ -11,7 +11,7 @@ export interface N {
 
 /** `tree`: a call that builds a whole new object tree (`JSON.parse`, `structuredClone`). */
 /** `string`: an expression that builds a string (template, `+` chain, `+=`, string-making call). */
-/** `key`: the key argument of a Map or Set method, where V8 14 copies a string key (not an allocation of its own). */
+/** `key`: a Map or Set method's key argument, or a stored property's computed name, where V8 copies a new string (not an allocation of its own). */
 export type RawKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string' | 'key';
 
 /** A site in generated (input) offsets. */
@@ -492,6 +492,19 @@ export class SiteFinder {
     this.sites.push({ kind: 'key', start: arg.start, end: arg.end, fn: this.fn, parens: false });
   }
 
+  /**
+   * The computed name of a property stored to (`counts[word] = n`,
+   * `seen[id]++`): V8 copies a new string into its string table there, on
+   * every version. Loads are left alone: V8 looks their names up without
+   * copying.
+   */
+  private nameSite(target: N): void {
+    if (target.type !== 'MemberExpression' || !target.computed) return;
+    const name = target.property as N;
+    if (name.type === 'Literal' || name.type === 'SequenceExpression' || (name.type === 'TemplateLiteral' && name.expressions.length === 0)) return;
+    this.sites.push({ kind: 'key', start: name.start, end: name.end, fn: this.fn, parens: false });
+  }
+
   /** Wraps `node` as a site of `kind` unless that would change behaviour. */
   private consider(node: N, kind: RawKind, parent: N | null, key: string, naming: string | null): void {
     const reason = this.blocker(node, kind, parent, key, naming);
@@ -591,6 +604,9 @@ export class SiteFinder {
     const kind = this.candidate(node, parent, key);
     if (kind) this.consider(node, kind, parent, key, naming);
     if (node.type === 'CallExpression') this.keySite(node);
+    // A function or class stored under a computed name keeps the inferred name V8 reads from the target.
+    else if (node.type === 'AssignmentExpression' && !/^(Arrow)?Function|^Class/.test(node.right.type)) this.nameSite(node.left);
+    else if (node.type === 'UpdateExpression') this.nameSite(node.argument);
     if (node.type === 'TaggedTemplateExpression') this.taggedQuasis.add(node.quasi);
     switch (node.type) {
       case 'FunctionExpression':
