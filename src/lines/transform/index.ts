@@ -471,12 +471,12 @@ export function instrument(source: string, options: InstrumentOptions): Instrume
     `${semi}function ${binding}(s, v) { const r = ${binding}.r ??= ${global}[${global}.Symbol.for(${JSON.stringify(RECORDER_KEY)})]?.file(` +
     `${JSON.stringify(url)}, ${sitesJson}, ${mapBefore}`;
   // The fast path (one shared countdown) runs here, so V8 can inline it into each site's function.
-  // A key site looks further only for a string of a length some string sample has
-  // (`r.m`, absent without a recorder); its first call may come before any allocation here made `r`.
+  // A key site looks further only for a string (most stored-to names are indices) of a length some
+  // string sample has (`r.m`, absent without a recorder); its first call may come before any allocation here made `r`.
   const prologueTail =
     `${mapAfter}) ?? { c: [Infinity] }; return --r.c[0] > 0 ? v : r.s(s, v, ${binding}); } ` +
-    `function ${keyBinding}(s, v) { const r = ${binding}.r ?? (${binding}(-1, 0), ${binding}.r); ` +
-    `return typeof v === 'string' && r.m?.[v.length] > 0 ? r.k(s, v, ${keyBinding}) : v; }`;
+    `function ${keyBinding}(s, v) { if (typeof v !== 'string') return v; const r = ${binding}.r ?? (${binding}(-1, 0), ${binding}.r); ` +
+    `return r.m?.[v.length] > 0 ? r.k(s, v, ${keyBinding}) : v; }`;
   const fixedLength = prologueHead.length + prologueTail.length + head.length + tail.length;
 
   // Fixed point: guess the prologue length, encode its line, pad if shorter.
