@@ -57,7 +57,7 @@ export function liveLineSamples(
       if (!sample || !site) continue;
       live.add(slot);
       retainers ??= heap.retainerIndex();
-      // In the string table, after a key operation took it: the Map's copy (V8 14), made at that operation.
+      // In the string table, after a key operation took it: V8's copy, made at that operation.
       const copied = sample.key && table !== -1 && retainedBy(retainers, node, table);
       out.push({ sample: copied ? sample.key! : sample, ...stringSize(heap, retainers, node, site) });
     }

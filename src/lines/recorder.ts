@@ -46,9 +46,10 @@ export interface LineSample {
   /** Callers of the allocating function, innermost first, at generated positions. */
   readonly callers: readonly CallerFrame[];
   /**
-   * A string sample: the first Map or Set operation that took a string like
-   * it as a key, as a sample of that key site. Where that key is a string
-   * table's copy in the heap, the copy was made there (V8 14), not at `site`.
+   * A string sample: the first key operation that took a string like it (a
+   * Map or Set method, a property store), as a sample of that key site.
+   * Where the live string is in V8's string table, that operation made it
+   * (V8 copies a new key there), not `site`.
    */
   readonly key?: LineSample;
 }
@@ -230,9 +231,10 @@ class Recorder {
   }
 
   /**
-   * A Map or Set operation took `value` as a key, and a string sample of its
-   * length waits for one: the latest such sample with its content gets this
-   * key site. Only the first operation counts: that is where V8 14 copies.
+   * A key operation (a Map or Set method, a property store) took `value`, and
+   * a string sample of its length waits for one: the latest such sample with
+   * its content gets this key site. Only the first counts: that is where V8
+   * copies a new string into its string table.
    */
   key(file: number, site: number, value: string, from: (...args: never[]) => unknown): void {
     const length = value.length;

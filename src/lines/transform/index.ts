@@ -22,8 +22,9 @@ import { Segments, encodeRange, type EncodeState } from './vlq.js';
 
 /**
  * What kind of expression allocates at a site; `key` is not an allocation
- * but the key argument of a Map or Set method, where V8 14 copies a string
- * key the first time a Map or Set takes it (line mode counts the copy there).
+ * but a Map or Set method's key argument or a stored property's computed
+ * name, where V8 copies a new string into its string table (V8 14 for Map
+ * and Set keys); line mode counts the copy there.
  */
 export type SiteKind = 'object' | 'array' | 'new' | 'function' | 'class' | 'call' | 'tree' | 'regexp' | 'string' | 'key';
 
