@@ -13,6 +13,7 @@ import { TraceMap, allGeneratedPositionsFor, originalPositionFor } from '@jridge
 import ts from 'typescript';
 import fc from 'fast-check';
 import { InstrumentError, RECORDER_KEY, instrument, type InstrumentOptions } from '../src/lines/transform/index.js';
+import { WaitingKeys } from '../src/lines/waiting-keys.js';
 import { runNode } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures-lines/', import.meta.url));
@@ -603,4 +604,46 @@ test('semantics: string sites keep values, types, evaluation order, getters and 
   assert.equal(recorded.stdout, original.stdout);
   assert.ok(r.sites.filter((s) => s.kind === 'string').length >= 8, JSON.stringify(r.sites.map((s) => s.kind)));
   assert.ok(counts.some((c) => c > 0));
+});
+
+test('property: the waiting-keys table gives back what a plain model of it would, across growth, removals and clears', () => {
+  type Op = { add: [number, number] } | { take: [number, number] } | { clear: true };
+  // Few lengths and hashes: many entries share one, probes cross removed entries.
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: -3, max: 3 })).map((add) => ({ add })) },
+    { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: -3, max: 3 })).map((take) => ({ take })) },
+    { weight: 1, arbitrary: fc.constant({ clear: true as const }) },
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+      const table = new WaitingKeys(8);
+      const model = new Map<string, number[]>();
+      let next = 0;
+      for (const o of ops) {
+        if ('add' in o) {
+          const [length, hash] = o.add;
+          table.add(next, length, hash);
+          const list = model.get(`${length}:${hash}`) ?? [];
+          model.set(`${length}:${hash}`, [...list, next++]);
+        } else if ('take' in o) {
+          const [length, hash] = o.take;
+          const list = model.get(`${length}:${hash}`) ?? [];
+          const slot = table.take(length, hash);
+          if (list.length === 0) assert.equal(slot, -1);
+          else {
+            assert.ok(list.includes(slot), `${slot} is one of ${list.join(',')}`);
+            model.set(`${length}:${hash}`, list.filter((s) => s !== slot));
+          }
+        } else {
+          table.clear();
+          model.clear();
+        }
+        for (let length = 0; length <= 8; length++) {
+          const waiting = [...model].filter(([k]) => Number(k.split(':')[0]) === length).reduce((n, [, l]) => n + l.length, 0);
+          assert.equal(table.lengths[length], waiting);
+        }
+      }
+    }),
+    { numRuns: 300, seed: 7 },
+  );
 });

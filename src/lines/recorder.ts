@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import vm from 'node:vm';
 import type { LineFunction, LineSite } from './transform/index.js';
+import { WaitingKeys } from './waiting-keys.js';
 
 /** `Symbol.for` key under which instrumented code finds the recorder. */
 export const RECORDER_SYMBOL = Symbol.for('tracemalloc.lines');
@@ -120,11 +121,6 @@ export function stringHash(s: string, length = s.length): number {
   return h | 0;
 }
 
-/** A number for a string's length and content hash. */
-function fingerprint(length: number, hash: number): number {
-  return length * 2 ** 32 + (hash >>> 0);
-}
-
 /** Samples in parallel arrays by slot: no object per sample besides V8's own cell. */
 class Recorder {
   /** Mean allocations between samples; Infinity while not tracing. */
@@ -146,10 +142,8 @@ class Recorder {
   private keySiteOf = new Int32Array(1024).fill(-1);
   private keyFileOf = new Int32Array(1024);
   private keyStackOf = new Int32Array(1024);
-  /** String samples taken since the last heap snapshot and not yet seen at a key operation, by length and hash. */
-  private keyWaiting = new Map<number, number[]>();
-  /** How many of those have each length (what key wrappers test first). */
-  readonly keyLengths = new Uint32Array(MAX_SAMPLED_STRING + 1);
+  /** String samples taken since the last heap snapshot and not yet seen at a key operation. */
+  readonly keyWaiting = new WaitingKeys(MAX_SAMPLED_STRING);
   private used = 0;
   private free: number[] = [];
   private readonly stacks: CallerFrame[][] = [[]];
@@ -171,12 +165,7 @@ class Recorder {
     this.free = [];
     this.live = 0;
     this.strings = [];
-    this.forgetKeyWaiting();
-  }
-
-  private forgetKeyWaiting(): void {
     this.keyWaiting.clear();
-    this.keyLengths.fill(0);
   }
 
   /** Add an instrumented module; returns its index, which samples store. */
@@ -224,25 +213,19 @@ class Recorder {
     this.hashOf[slot] = hash;
     this.keySiteOf[slot] = -1;
     this.strings.push(slot);
-    const waiting = this.keyWaiting.get(fingerprint(length, hash));
-    if (waiting) waiting.push(slot);
-    else this.keyWaiting.set(fingerprint(length, hash), [slot]);
-    this.keyLengths[length]++;
+    this.keyWaiting.add(slot, length, hash);
   }
 
   /**
    * A key operation (a Map or Set method, a property store) took `value`, and
-   * a string sample of its length waits for one: the latest such sample with
-   * its content gets this key site. Only the first counts: that is where V8
+   * a string sample of its length waits for one: a sample with its content
+   * gets this key site. Only the first counts: that is where V8
    * copies a new string into its string table.
    */
   key(file: number, site: number, value: string, from: (...args: never[]) => unknown): void {
     const length = value.length;
-    const waiting = this.keyWaiting.get(fingerprint(length, stringHash(length < 13 ? value : value + '\0', length)));
-    if (!waiting) return;
-    const slot = waiting.pop()!;
-    if (waiting.length === 0) this.keyWaiting.delete(fingerprint(length, this.hashOf[slot]));
-    this.keyLengths[length]--;
+    const slot = this.keyWaiting.take(length, stringHash(length < 13 ? value : value + '\0', length));
+    if (slot < 0) return;
     this.keySiteOf[slot] = site;
     this.keyFileOf[slot] = file;
     this.keyStackOf[slot] = this.callers(from);
@@ -256,7 +239,7 @@ class Recorder {
   /** After a heap snapshot: the string samples it showed live stay, the others are freed. */
   keepStrings(live: ReadonlySet<number>): void {
     // A string that lives through a snapshot is old by the time a later key operation takes it, and V8 internalizes old strings in place.
-    this.forgetKeyWaiting();
+    this.keyWaiting.clear();
     const kept: number[] = [];
     for (const slot of this.strings) {
       if (live.has(slot)) kept.push(slot);
@@ -421,7 +404,7 @@ const handle: RecorderHandle = {
       keySlow(file, site, value, from);
       return value;
     };
-    return new ModuleHandle(countdown, s, recorder.keyLengths, k);
+    return new ModuleHandle(countdown, s, recorder.keyWaiting.lengths, k);
   },
 };
 
