@@ -50,7 +50,8 @@ export function liveLineSamples(
   let retainers: RetainerIndex | null = null;
   if (strings) {
     const live = new Set<number>();
-    const table = internalizedStrings(heap);
+    // Looked up on the first sample a key operation took: most snapshots have none.
+    let table: number | undefined;
     for (const [slot, node] of matchStrings(heap, strings.samples)) {
       const sample = sampleAt(slot);
       const site = sample?.file.table().sites[sample.site];
@@ -58,7 +59,7 @@ export function liveLineSamples(
       live.add(slot);
       retainers ??= heap.retainerIndex();
       // In the string table, after a key operation took it: V8's copy, made at that operation.
-      const copied = sample.key && table !== -1 && retainedBy(retainers, node, table);
+      const copied = sample.key !== undefined && (table ??= internalizedStrings(heap)) !== -1 && retainedBy(retainers, node, table);
       out.push({ sample: copied ? sample.key! : sample, ...stringSize(heap, retainers, node, site) });
     }
     strings.keep(live);

@@ -121,6 +121,15 @@ export function stringHash(s: string, length = s.length): number {
   return h | 0;
 }
 
+/**
+ * {@link stringHash} of a string in the program. Reading a concatenated
+ * string's characters flattens it (a new flat copy in its place); reading
+ * them through a new string flattens only that one.
+ */
+function contentHash(value: string): number {
+  return stringHash(value.length < 13 ? value : value + '\0', value.length);
+}
+
 /** Samples in parallel arrays by slot: no object per sample besides V8's own cell. */
 class Recorder {
   /** Mean allocations between samples; Infinity while not tracing. */
@@ -183,12 +192,8 @@ class Recorder {
   sample(file: number, site: number, value: unknown, from: (...args: never[]) => unknown): void {
     if (typeof value === 'string') return this.sampleString(file, site, value, from);
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
-    const slot = this.free.length > 0 ? this.free.pop()! : this.grow();
-    this.fileOf[slot] = file;
-    this.siteOf[slot] = site;
-    this.stackOf[slot] = this.callers(from);
+    const slot = this.newSlot(file, site, from);
     this.lengthOf[slot] = initialLength(value);
-    this.keySiteOf[slot] = -1;
     this.live++;
     this.probe.registry.register(value as object, SAMPLE_TAG_PREFIX + slot);
   }
@@ -200,18 +205,11 @@ class Recorder {
   private sampleString(file: number, site: number, value: string, from: (...args: never[]) => unknown): void {
     const length = value.length;
     if (length === 0 || length > MAX_SAMPLED_STRING || this.strings.length >= MAX_PENDING_STRINGS) return;
-    // Reading a concatenated string's characters flattens it (a new flat copy
-    // in its place); reading them through a new string flattens only that one.
-    const probe = length < 13 ? value : value + '\0';
-    const hash = stringHash(probe, length);
-    const slot = this.free.length > 0 ? this.free.pop()! : this.grow();
-    this.fileOf[slot] = file;
-    this.siteOf[slot] = site;
-    this.stackOf[slot] = this.callers(from);
+    const hash = contentHash(value);
+    const slot = this.newSlot(file, site, from);
     this.lengthOf[slot] = 0;
     this.textLengthOf[slot] = length;
     this.hashOf[slot] = hash;
-    this.keySiteOf[slot] = -1;
     this.strings.push(slot);
     this.keyWaiting.add(slot, length, hash);
   }
@@ -223,8 +221,7 @@ class Recorder {
    * copies a new string into its string table.
    */
   key(file: number, site: number, value: string, from: (...args: never[]) => unknown): void {
-    const length = value.length;
-    const slot = this.keyWaiting.take(length, stringHash(length < 13 ? value : value + '\0', length));
+    const slot = this.keyWaiting.take(value.length, contentHash(value));
     if (slot < 0) return;
     this.keySiteOf[slot] = site;
     this.keyFileOf[slot] = file;
@@ -254,6 +251,16 @@ class Recorder {
   /** String samples held (found live, or taken since the last snapshot). */
   get stringCount(): number {
     return this.strings.length;
+  }
+
+  /** A free slot for a sample of `site`, its callers captured, no key operation yet. */
+  private newSlot(file: number, site: number, from: (...args: never[]) => unknown): number {
+    const slot = this.free.length > 0 ? this.free.pop()! : this.grow();
+    this.fileOf[slot] = file;
+    this.siteOf[slot] = site;
+    this.stackOf[slot] = this.callers(from);
+    this.keySiteOf[slot] = -1;
+    return slot;
   }
 
   private grow(): number {
