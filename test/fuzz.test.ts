@@ -336,7 +336,7 @@ describe('fuzz: heap snapshot parser', GUARD, () => {
     const outcome = async (file: string, parallel: boolean, chunkSize: number): Promise<unknown> => {
       try {
         const d = (await readHeapSnapshot(file, { parallel, chunkSize })).data;
-        return { nodes: [d.nodeType, d.nodeName, d.nodeId, d.nodeSelfSize, d.firstEdge].map((a) => Array.from(a)), edges: [d.edgeType, d.edgeNameOrIndex, d.edgeTo].map((a) => Array.from(a)), strings: d.strings };
+        return { nodes: [d.nodeType, d.nodeName, d.nodeId, d.nodeSelfSize, d.firstEdge].map((a) => Array.from(a)), edges: [d.edgeType, d.edgeNameOrIndex, d.edgeTo].map((a) => Array.from(a)), strings: d.strings.toArray() };
       } catch (err) {
         assertDocumented(err, `readHeapSnapshot (parallel: ${parallel})`);
         return { error: (err as HeapSnapshotError).message, offset: (err as HeapSnapshotError).offset };
@@ -394,11 +394,16 @@ describe('fuzz: heap snapshot parser', GUARD, () => {
     const text = tinySnapshotJson();
     const nodesAt = text.indexOf('"nodes":[') + 9;
     // Alpha (ordinal 3) has self size 20: make it 99999999999.
-    const doc = JSON.parse(text) as GenDoc & { nodes: number[] };
+    const doc = JSON.parse(text) as GenDoc & { nodes: number[]; edges: number[] };
     const sizeAt = 3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('self_size');
-    const cases: [string, (d: GenDoc & { nodes: number[] }) => void, RegExp][] = [
+    const cases: [string, (d: GenDoc & { nodes: number[]; edges: number[] }) => void, RegExp][] = [
       ['huge self size', (d) => void (d.nodes[sizeAt] = 99999999999), /^corrupt heap snapshot: node 3 \(object\) has self size 99999999999 at byte \d+; no V8 heap object is 4 GiB or more$/],
       ['detachedness 7', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('detachedness')] = 7), /^corrupt heap snapshot: detachedness 7 out of range at byte \d+/],
+      // Values a column cannot hold, past the fast paths' checks too.
+      ['node type 300', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('type')] = 300), /^corrupt heap snapshot: node type 300 out of range at byte \d+ inside "nodes"$/],
+      ['node id 2^32', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('id')] = 2 ** 32), /^corrupt heap snapshot: node id 4294967296 out of range at byte \d+ inside "nodes"$/],
+      ['edge type 300', (d) => void (d.edges[3 * EDGE_FIELDS.length + EDGE_FIELDS.indexOf('type')] = 300), /^corrupt heap snapshot: edge type 300 out of range at byte \d+ inside "edges"$/],
+      ['edge to_node 5', (d) => void (d.edges[3 * EDGE_FIELDS.length + EDGE_FIELDS.indexOf('to_node')] = 5), /^corrupt heap snapshot: edge to_node 5 out of range at byte \d+ inside "edges"$/],
       ['negative count', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('edge_count')] = -1), /^corrupt heap snapshot: unexpected '-' at byte \d+ inside "nodes"$/],
       ['fractional count', (d) => void (d.nodes[3 * NODE_FIELDS.length + NODE_FIELDS.indexOf('edge_count')] = 1.5), /^corrupt heap snapshot: unexpected '\.' at byte \d+ inside "nodes"$/],
       ['header count', (d) => void (d.snapshot.node_count = -5), /^corrupt heap snapshot: header says node_count -5 but the file holds 14/],

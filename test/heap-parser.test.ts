@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeapSnapshot, HeapSnapshotError, HeapSnapshotParser, NO_DISTANCE, census, diffSnapshots, preview, readHeapSnapshot } from '../src/heap/index.js';
+import fc from 'fast-check';
 import { EXPECTED, GRAPH, LONG, UNICODE, tinySnapshotJson } from './fixtures-heap/tiny.js';
 
 function parseChunked(text: string | Uint8Array, size: number, asString = false): HeapSnapshot {
@@ -26,7 +27,7 @@ function digest(s: HeapSnapshot): unknown {
   }
   return {
     nodes,
-    strings: s.data.strings,
+    strings: s.data.strings.toArray(),
     dom: Array.from(s.dominators().dominator),
     ret: Array.from(s.dominators().retainedSize),
     dist: Array.from(s.distances()),
@@ -92,6 +93,31 @@ describe('heap parser: hand-made snapshot', () => {
     assert.deepEqual(digest(parseChunked(text, 7)), want);
     assert.deepEqual(digest(parseChunked(text, 7, true)), want);
     assert.deepEqual(digest(parseChunked(text, 4096, true)), want);
+  });
+
+  // Strings are kept as bytes and decoded on first use: whatever they hold
+  // and wherever the chunks split them, they read back as JSON.parse gives
+  // them (cut to maxStringLength), and indexOf agrees with an array's.
+  it('keeps any strings table as JSON.parse reads it, chunked anywhere', () => {
+    const doc = JSON.parse(tinySnapshotJson()) as { strings: string[] };
+    const fixed = doc.strings;
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: fc.constantFrom('"', '\\', '\n', 'é', '😀', 'a', '/'), maxLength: 40 }));
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 12 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(1 << 20)), fc.integer({ min: 16, max: 24 }), fc.array(text, { maxLength: 3 }), (extra, chunk, max, probes) => {
+        const strings = [...fixed, ...extra];
+        const p = new HeapSnapshotParser({ maxStringLength: max });
+        const bytes = Buffer.from(JSON.stringify({ ...doc, strings }), 'utf8');
+        for (let i = 0; i < bytes.length; i += chunk) p.write(bytes.subarray(i, i + chunk));
+        const table = p.end().data.strings;
+        const cut = (x: string): string => (x.length > max ? x.slice(0, x.charCodeAt(max - 1) >= 0xd800 && x.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max) : x);
+        assert.deepEqual(table.toArray(), strings.map(cut));
+        assert.equal(table.get(strings.length), undefined);
+        for (const x of [...probes, ...extra, 'Alpha', '']) {
+          if (x.length <= max) assert.equal(table.indexOf(x), strings.indexOf(x), JSON.stringify(x));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('decodes \\u escapes and surrogate pairs split across chunks', () => {

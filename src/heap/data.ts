@@ -1,4 +1,5 @@
 import type { HeapSnapshotMeta } from './meta.js';
+import type { StringTable } from './string-table.js';
 
 /** Allocation trace tree in flat arrays, one entry per trace node, parents before children. */
 export interface TraceTreeData {
@@ -41,7 +42,8 @@ export interface SnapshotData {
   edgeNameOrIndex: Uint32Array;
   /** Target node ordinal (the file's to_node divided by the node stride). */
   edgeTo: Uint32Array;
-  strings: string[];
+  /** The strings table, decoded on first use of each string. */
+  strings: StringTable;
   /** Original lengths of strings stored truncated. */
   longStringLengths: Map<number, number>;
   traceFunctionInfos: Float64Array;

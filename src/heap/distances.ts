@@ -40,7 +40,7 @@ export function makeDistanceFilter(d: SnapshotData): EdgeFilter {
     if (t === array) {
       if (descriptors < 0 || nodeName[k] !== descriptors) return true;
       const et = edgeType[e];
-      const index = et === element || et === hiddenEdge ? edgeNameOrIndex[e] : parseInt(strings[edgeNameOrIndex[e]], 10);
+      const index = et === element || et === hiddenEdge ? edgeNameOrIndex[e] : parseInt(strings.get(edgeNameOrIndex[e])!, 10);
       return !(index >= 2 && index % 3 === 1);
     }
     return true;

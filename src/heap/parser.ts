@@ -4,6 +4,7 @@ import { HeapSnapshotError } from './errors.js';
 import { Growable } from './growable.js';
 import { type HeapSnapshotMeta, parseMeta } from './meta.js';
 import { HeapSnapshot } from './snapshot.js';
+import { StringTableBuilder } from './string-table.js';
 import { capString, DEFAULT_MAX_STRING_LENGTH, StringAccumulator } from './strings.js';
 import { TraceTreeBuilder } from './trace-tree-builder.js';
 
@@ -118,6 +119,19 @@ function scanNumber(buf: Buffer, i: number): number {
   return i - first > 10 ? -1 : x;
 }
 
+/**
+ * A number and the separator after it, for a record's inner fields: the value
+ * with scanEnd past both, or -1 (nothing consumed) when either is missing.
+ */
+function scanField(buf: Buffer, i: number): number {
+  const x = scanNumber(buf, i);
+  if (x < 0) return -1;
+  const sep = separatorLength(buf, scanEnd);
+  if (sep === 0) return -1;
+  scanEnd += sep;
+  return x;
+}
+
 /** Length of the separator V8 writes after a value at `i` (',' or '\n,'), 0 for anything else. */
 function separatorLength(buf: Buffer, i: number): number {
   const b = buf[i];
@@ -184,7 +198,7 @@ export class HeapSnapshotParser {
   private strState = 0; // 0 expect '[', 1 expect string or ']', 2 inside a long/escaped string, 3 expect ',' or ']'
   private strAfterComma = false;
   private readonly strAcc: StringAccumulator;
-  private readonly strings: string[] = [];
+  private readonly strings: StringTableBuilder;
   private readonly longStringLengths = new Map<number, number>();
 
   private meta: HeapSnapshotMeta | null = null;
@@ -210,6 +224,9 @@ export class HeapSnapshotParser {
   // Edge columns.
   private edgeStride = 0;
   private edgeRoles: Uint8Array = new Uint8Array(0);
+  /** Fields in V8's order, so the fast paths read records unrolled. */
+  private v8Nodes = false;
+  private v8Edges = false;
   private edgeField = 0;
   private edgeIdx = 0;
   private edgeCap = 0;
@@ -231,6 +248,7 @@ export class HeapSnapshotParser {
     const bytes = options?.inputBytes;
     this.inputBytes = typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
     this.strAcc = new StringAccumulator(this.maxString);
+    this.strings = new StringTableBuilder();
     this.edgeSection = options?.edges ?? 'read';
     this.shared = options?.shared === true;
   }
@@ -569,6 +587,8 @@ export class HeapSnapshotParser {
       ),
     );
     this.edgeStride = meta.edgeFields.length;
+    this.v8Nodes = meta.nodeFields.join() === 'type,name,id,self_size,edge_count,trace_node_id,detachedness';
+    this.v8Edges = meta.edgeFields.join() === 'type,name_or_index,to_node';
     this.edgeRoles = new Uint8Array(
       meta.edgeFields.map((f) => (f === 'type' ? R_TYPE : f === 'name_or_index' ? R_NAME : f === 'to_node' ? R_TO : R_IGNORE)),
     );
@@ -760,65 +780,75 @@ export class HeapSnapshotParser {
     while (i < n) {
       if (k === 0 && d === 0 && !needComma && i < safe) {
         const cap = this.nodeCap;
-        fast: while (i < safe && ord < cap) {
-          const start = i;
-          const total = edgeTotal;
-          for (let f = 0; f < stride; f++) {
-            const x = scanNumber(buf, i);
-            let bad = x < 0;
-            if (!bad) {
-              switch (roles[f]) {
-                case R_TYPE:
-                  bad = x > 255;
-                  types[ord] = x;
-                  break;
-                case R_NAME:
-                  bad = x > 0xffffffff;
-                  names[ord] = x;
-                  break;
-                case R_ID:
-                  bad = x > 0xffffffff;
-                  ids[ord] = x;
-                  break;
-                case R_SELF_SIZE:
-                  bad = x >= 0xffffffff;
-                  sizes[ord] = x;
-                  break;
-                case R_EDGE_COUNT:
-                  edgeTotal += x;
-                  bad = edgeTotal > 0xffffffff;
-                  firstEdge[ord + 1] = edgeTotal;
-                  break;
-                case R_TRACE:
-                  bad = x > 0xffffffff;
-                  if (x !== 0 && !bad) this.setTrace(ord, x, i);
-                  break;
-                case R_DETACHED:
-                  bad = x > 2;
-                  detached![ord] = x;
-                  break;
+        if (this.v8Nodes) {
+          // In a method of its own, small enough for V8 to inline the field readers.
+          this.nodeOrd = ord;
+          this.edgeTotal = edgeTotal;
+          i = this.readNodesV8(buf, i, safe);
+          ord = this.nodeOrd;
+          edgeTotal = this.edgeTotal;
+          needComma = this.needComma;
+        } else {
+          fast: while (i < safe && ord < cap) {
+            const start = i;
+            const total = edgeTotal;
+            for (let f = 0; f < stride; f++) {
+              const x = scanNumber(buf, i);
+              let bad = x < 0;
+              if (!bad) {
+                switch (roles[f]) {
+                  case R_TYPE:
+                    bad = x > 255;
+                    types[ord] = x;
+                    break;
+                  case R_NAME:
+                    bad = x > 0xffffffff;
+                    names[ord] = x;
+                    break;
+                  case R_ID:
+                    bad = x > 0xffffffff;
+                    ids[ord] = x;
+                    break;
+                  case R_SELF_SIZE:
+                    bad = x >= 0xffffffff;
+                    sizes[ord] = x;
+                    break;
+                  case R_EDGE_COUNT:
+                    edgeTotal += x;
+                    bad = edgeTotal > 0xffffffff;
+                    firstEdge[ord + 1] = edgeTotal;
+                    break;
+                  case R_TRACE:
+                    bad = x > 0xffffffff;
+                    if (x !== 0 && !bad) this.setTrace(ord, x, i);
+                    break;
+                  case R_DETACHED:
+                    bad = x > 2;
+                    detached![ord] = x;
+                    break;
+                }
+              }
+              if (bad) {
+                // The byte loop reads this record again and reports what is wrong.
+                i = start;
+                edgeTotal = total;
+                break fast;
+              }
+              i = scanEnd;
+              const sep = separatorLength(buf, i);
+              if (sep > 0) i += sep;
+              else if (f === stride - 1) {
+                ord++;
+                needComma = true;
+                break fast;
+              } else {
+                i = start;
+                edgeTotal = total;
+                break fast;
               }
             }
-            if (bad) {
-              // The byte loop reads this record again and reports what is wrong.
-              i = start;
-              edgeTotal = total;
-              break fast;
-            }
-            i = scanEnd;
-            const sep = separatorLength(buf, i);
-            if (sep > 0) i += sep;
-            else if (f === stride - 1) {
-              ord++;
-              needComma = true;
-              break fast;
-            } else {
-              i = start;
-              edgeTotal = total;
-              break fast;
-            }
+            ord++;
           }
-          ord++;
         }
         if (i >= n) break;
       }
@@ -902,6 +932,58 @@ export class HeapSnapshotParser {
     return n;
   }
 
+  /**
+   * readNodes' fast path for V8's seven fields, unrolled: whole records from
+   * `i` while they lie before `safe`. A failed check leaves the returned
+   * index at the record's start; a record followed by anything but a
+   * separator ends it with needComma set.
+   */
+  private readNodesV8(buf: Buffer, i: number, safe: number): number {
+    const cap = this.nodeCap;
+    const { nodeType: types, nodeName: names, nodeId: ids, nodeSelfSize: sizes, firstEdge } = this;
+    const detached = this.nodeDetachedness!;
+    let ord = this.nodeOrd;
+    let edgeTotal = this.edgeTotal;
+    this.needComma = false;
+    while (i < safe && ord < cap) {
+      const t = scanField(buf, i);
+      if (t < 0 || t > 255) break;
+      const name = scanField(buf, scanEnd);
+      if (name < 0 || name > 0xffffffff) break;
+      const id = scanField(buf, scanEnd);
+      if (id < 0 || id > 0xffffffff) break;
+      const size = scanField(buf, scanEnd);
+      if (size < 0 || size >= 0xffffffff) break;
+      const count = scanField(buf, scanEnd);
+      if (count < 0 || edgeTotal + count > 0xffffffff) break;
+      const trace = scanField(buf, scanEnd);
+      if (trace < 0 || trace > 0xffffffff) break;
+      const det = scanNumber(buf, scanEnd);
+      if (det < 0 || det > 2) break;
+      types[ord] = t;
+      names[ord] = name;
+      ids[ord] = id;
+      sizes[ord] = size;
+      edgeTotal += count;
+      firstEdge[ord + 1] = edgeTotal;
+      if (trace !== 0) this.setTrace(ord, trace, i);
+      detached[ord] = det;
+      ord++;
+      const j = scanEnd;
+      const sep = separatorLength(buf, j);
+      if (sep === 0) {
+        // A complete record followed by something else: the byte loop reads it.
+        i = j;
+        this.needComma = true;
+        break;
+      }
+      i = j + sep;
+    }
+    this.nodeOrd = ord;
+    this.edgeTotal = edgeTotal;
+    return i;
+  }
+
   private bigSelfSize(ord: number, v: number, i: number): void {
     this.bigSelfSizes.set(ord, v);
     this.bigSelfSizeAt.set(ord, this.base + i);
@@ -935,49 +1017,75 @@ export class HeapSnapshotParser {
         // whitespace, the closing bracket, bad bytes) stops it at a record
         // start or after a complete record, for the byte loop below.
         const cap = this.edgeCap;
-        fast: while (i < safe && e < cap) {
-          const start = i;
-          for (let f = 0; f < stride; f++) {
-            const x = scanNumber(buf, i);
-            if (x < 0) {
-              i = start;
-              break fast;
-            }
-            i = scanEnd;
-            const r = roles[f];
-            if (r === R_TO) {
-              const ord = (x / nodeStride) >>> 0;
-              if (ord * nodeStride !== x) {
-                i = start;
-                break fast;
-              }
-              to[e] = ord;
-            } else if (r === R_TYPE) {
-              if (x > 255) {
-                i = start;
-                break fast;
-              }
-              types[e] = x;
-            } else if (r === R_NAME) {
-              if (x > 0xffffffff) {
-                i = start;
-                break fast;
-              }
-              names[e] = x;
-            }
-            const sep = separatorLength(buf, i);
-            if (sep > 0) i += sep;
-            else if (f === stride - 1) {
-              // A complete record followed by something else: the byte loop reads it.
-              e++;
+        if (this.v8Edges) {
+          // V8's three fields, unrolled, as in readNodes.
+          while (i < safe && e < cap) {
+            const t = scanField(buf, i);
+            if (t < 0 || t > 255) break;
+            const name = scanField(buf, scanEnd);
+            if (name < 0 || name > 0xffffffff) break;
+            const x = scanNumber(buf, scanEnd);
+            if (x < 0) break;
+            const ord = (x / nodeStride) >>> 0;
+            if (ord * nodeStride !== x) break;
+            types[e] = t;
+            names[e] = name;
+            to[e] = ord;
+            e++;
+            const j = scanEnd;
+            const sep = separatorLength(buf, j);
+            if (sep === 0) {
+              i = j;
               needComma = true;
-              break fast;
-            } else {
-              i = start;
-              break fast;
+              break;
             }
+            i = j + sep;
           }
-          e++;
+        } else {
+          fast: while (i < safe && e < cap) {
+            const start = i;
+            for (let f = 0; f < stride; f++) {
+              const x = scanNumber(buf, i);
+              if (x < 0) {
+                i = start;
+                break fast;
+              }
+              i = scanEnd;
+              const r = roles[f];
+              if (r === R_TO) {
+                const ord = (x / nodeStride) >>> 0;
+                if (ord * nodeStride !== x) {
+                  i = start;
+                  break fast;
+                }
+                to[e] = ord;
+              } else if (r === R_TYPE) {
+                if (x > 255) {
+                  i = start;
+                  break fast;
+                }
+                types[e] = x;
+              } else if (r === R_NAME) {
+                if (x > 0xffffffff) {
+                  i = start;
+                  break fast;
+                }
+                names[e] = x;
+              }
+              const sep = separatorLength(buf, i);
+              if (sep > 0) i += sep;
+              else if (f === stride - 1) {
+                // A complete record followed by something else: the byte loop reads it.
+                e++;
+                needComma = true;
+                break fast;
+              } else {
+                i = start;
+                break fast;
+              }
+            }
+            e++;
+          }
         }
         if (i >= n) break;
       }
@@ -1148,7 +1256,7 @@ export class HeapSnapshotParser {
 
   private pushString(s: string, fullLength: number): void {
     if (fullLength > s.length) this.longStringLengths.set(this.strings.length, fullLength);
-    this.strings.push(s);
+    this.strings.addDecoded(s);
   }
 
   private readStrings(buf: Buffer, i: number, n: number): number {
@@ -1182,9 +1290,14 @@ export class HeapSnapshotParser {
             j++;
           }
           if (j < n && buf[j] === 0x22 && j - i <= FAST_STRING_BYTES) {
-            const s = buf.toString('utf8', i + 1, j);
-            if (s.length > max) this.pushString(capString(s, max), s.length);
-            else this.strings.push(s);
+            // Kept as bytes; only a string that may pass the cap (UTF-16
+            // units never outnumber bytes) is decoded to learn its length.
+            if (j - i - 1 <= max) this.strings.addBytes(buf, i + 1, j, this.base + i);
+            else {
+              const s = buf.toString('utf8', i + 1, j);
+              if (s.length > max) this.pushString(capString(s, max), s.length);
+              else this.strings.addBytes(buf, i + 1, j, this.base + i);
+            }
             this.strState = 3;
             i = j + 1;
           } else {
@@ -1277,7 +1390,7 @@ export class HeapSnapshotParser {
       edgeType: fit(this.edgeType, edgeCount),
       edgeNameOrIndex: fit(this.edgeName, edgeCount),
       edgeTo: fit(this.edgeTo, edgeCount),
-      strings: this.strings,
+      strings: this.strings.finish(),
       longStringLengths: this.longStringLengths,
       traceFunctionInfos: this.traceFunctionInfos ?? new Float64Array(0),
       traceTree: this.trace.finish(),

@@ -83,7 +83,7 @@ export class HeapSnapshot {
 
   /** String `i` of the strings table (possibly truncated, see {@link stringLength}). */
   string(i: number): string {
-    return this.data.strings[i] ?? '';
+    return this.data.strings.get(i) ?? '';
   }
 
   /** Original length of string `i`, which may exceed the stored one. */
@@ -104,7 +104,7 @@ export class HeapSnapshot {
 
   /** Node name: constructor name for objects, function name for closures, contents for strings. */
   nodeName(k: number): string {
-    return this.data.strings[this.data.nodeName[k]];
+    return this.data.strings.get(this.data.nodeName[k])!;
   }
 
   /** Node id, stable across snapshots of one process (odd for JS objects). */
@@ -249,7 +249,7 @@ export class HeapSnapshot {
   /** Property name, or the element/hidden index as a decimal string. */
   edgeName(e: number): string {
     const v = this.data.edgeNameOrIndex[e];
-    return this.edgeHasIndex(e) ? String(v) : this.data.strings[v];
+    return this.edgeHasIndex(e) ? String(v) : this.data.strings.get(v)!;
   }
 
   /** Target node ordinal. */

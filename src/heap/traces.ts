@@ -58,7 +58,7 @@ export class TraceIndex {
     const num = (o: number): number => (o >= 0 && base + o < infos.length ? infos[base + o] : 0);
     const str = (o: number): string => {
       const s = num(o);
-      return o >= 0 && s < d.strings.length ? d.strings[s] : '';
+      return o >= 0 && s < d.strings.length ? d.strings.get(s)! : '';
     };
     return {
       functionName: str(this.off.name),
