@@ -14,6 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { HUGE_PAGES_MIN_BYTES, hugePagesEnv } from '../src/cli/huge-pages.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -183,9 +184,10 @@ async function measure(tool: string, mode: string, file: string, toolDir?: strin
 
 // ---- parent ----
 
-function runChild(args: string[], heapMb: number): string {
+function runChild(args: string[], heapMb: number, env?: NodeJS.ProcessEnv): string {
   const r = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, self, ...args], {
     encoding: 'utf8',
+    env: env ?? process.env,
     maxBuffer: 64 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -193,9 +195,9 @@ function runChild(args: string[], heapMb: number): string {
   return r.stdout;
 }
 
-function runMeasure(tool: string, mode: string, file: string, extra: string[] = []): Measurement | string {
+function runMeasure(tool: string, mode: string, file: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Measurement | string {
   try {
-    const out = runChild(['--measure', tool, mode, file, ...extra], 16000);
+    const out = runChild(['--measure', tool, mode, file, ...extra], 16000, env);
     const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
     if (!line) return 'no result';
     return JSON.parse(line.slice(9)) as Measurement;
@@ -236,22 +238,33 @@ function main(): void {
       const size = statSync(file).size;
       console.log(`\n== ${fmtMB(size)} snapshot (${size} bytes) ==`);
       const results: Record<string, Measurement | string> = {};
+      // `tracemalloc heap` re-runs itself with huge pages where that helps
+      // (src/cli/huge-pages.ts): ours runs as it would, and once more
+      // without them, to show what they are worth.
+      const hugePages = size >= HUGE_PAGES_MIN_BYTES ? hugePagesEnv() : null;
+      if (hugePages) console.log(`ours with GLIBC_TUNABLES=${hugePages.GLIBC_TUNABLES}, as \`tracemalloc heap\` runs on this machine`);
+      // [result key, tool, mode, environment, label]
+      const runs: [string, string, string, NodeJS.ProcessEnv | undefined, string][] = [];
       for (const tool of tools) {
         // The DevTools loader has one mode: it always computes retained sizes.
         for (const mode of tool === 'devtools' ? ['full'] : ['parse', 'full']) {
-          const toolDir = toolDirs.get(tool);
-          const r = runMeasure(tool, mode, file, toolDir ? [toolDir] : []);
-          results[`${tool}/${mode}`] = r;
           const label = `${tool.padEnd(8)} ${mode === 'parse' ? 'parse           ' : 'full (retained) '}`;
-          if (typeof r === 'string') console.log(`${label} FAILED: ${r}`);
-          else {
-            console.log(
-              `${label} ${r.seconds.toFixed(2).padStart(7)} s  ${(size / 1024 / 1024 / r.seconds).toFixed(0).padStart(5)} MB/s  peak RSS ${fmtMB(r.peakRss).padStart(8)} (${(r.peakRss / size).toFixed(2)}x file)  nodes ${r.nodes}`,
-            );
-            if (r.stages && Object.keys(r.stages).length > 0) {
-              const parts = Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)} s (${(size / 1024 / 1024 / v).toFixed(0)} MB/s)`);
-              console.log(`${' '.repeat(26)}${parts.join(', ')}`);
-            }
+          runs.push([`${tool}/${mode}`, tool, mode, tool === 'ours' ? (hugePages ?? undefined) : undefined, label]);
+          if (tool === 'ours' && mode === 'full' && hugePages) runs.push(['ours/full-4k', 'ours', 'full', undefined, 'ours     full, 4 KiB pages']);
+        }
+      }
+      for (const [key, tool, mode, env, label] of runs) {
+        const toolDir = toolDirs.get(tool);
+        const r = runMeasure(tool, mode, file, toolDir ? [toolDir] : [], env);
+        results[key] = r;
+        if (typeof r === 'string') console.log(`${label} FAILED: ${r}`);
+        else {
+          console.log(
+            `${label} ${r.seconds.toFixed(2).padStart(7)} s  ${(size / 1024 / 1024 / r.seconds).toFixed(0).padStart(5)} MB/s  peak RSS ${fmtMB(r.peakRss).padStart(8)} (${(r.peakRss / size).toFixed(2)}x file)  nodes ${r.nodes}`,
+          );
+          if (r.stages && Object.keys(r.stages).length > 0) {
+            const parts = Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)} s (${(size / 1024 / 1024 / v).toFixed(0)} MB/s)`);
+            console.log(`${' '.repeat(26)}${parts.join(', ')}`);
           }
         }
       }
@@ -261,6 +274,8 @@ function main(): void {
           const b = results[key];
           if (typeof b === 'object') {
             console.log(`ratio full: ${name} time / ours = ${(b.seconds / ours.seconds).toFixed(1)}x, ${name} peak / ours = ${(b.peakRss / ours.peakRss).toFixed(1)}x`);
+            const small = results['ours/full-4k'];
+            if (typeof small === 'object') console.log(`ratio full: ${name} time / ours with 4 KiB pages = ${(b.seconds / small.seconds).toFixed(1)}x`);
           }
         }
         console.log(`ours full: peak RSS ${(ours.peakRss / size).toFixed(2)}x the file`);

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { census, DifferentProcessesError, diffSnapshots, readHeapSnapshot, retainerPathText, type HeapSnapshot } from '../heap/index.js';
 import { renderCensus, renderHeapDiff, censusJson, heapDiffJson } from '../report/heap-text.js';
 import { CommandError, UsageError } from './errors.js';
+import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, rerun } from './huge-pages.js';
 import { integerIn } from './options.js';
 import { progressFor } from './progress.js';
 import { styleFor } from './style.js';
@@ -48,6 +49,22 @@ async function load<T>(path: string, afterStage: string | null, after: (heap: He
   }
 }
 
+/**
+ * Runs this command again with huge pages when its input is big enough to
+ * gain from them (see huge-pages.ts); true when it did, and the exit code is set.
+ */
+async function reranWithHugePages(files: string[]): Promise<boolean> {
+  const bytes = files.reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0);
+  const env = bytes >= HUGE_PAGES_MIN_BYTES || process.env.TRACEMALLOC_HUGE_PAGES === '1' ? hugePagesEnv() : null;
+  if (!env) return false;
+  try {
+    process.exitCode = await rerun(env);
+    return true;
+  } catch {
+    return false; // could not start it: read here, with small pages
+  }
+}
+
 /** Register `heap` and `heap diff` on the program. */
 export function registerHeap(program: Command): void {
   const heap = program
@@ -64,6 +81,7 @@ export function registerHeap(program: Command): void {
     .option('--include-strings', 'show the contents of heap strings (by default only their length and a tag: they can hold secrets)')
     .addHelpText('after', '\nExamples:\n  tracemalloc heap app.heapsnapshot\n  tracemalloc heap app.heapsnapshot --limit 50 --paths 10\n  tracemalloc heap diff before.heapsnapshot after.heapsnapshot\n')
     .action(async (file: string, options: HeapOptions) => {
+      if (await reranWithHugePages([file])) return;
       const includeStrings = options.includeStrings ?? false;
       const { result, paths } = await load(file, 'census, biggest objects and retainer paths', (snapshot) => {
         const result = census(snapshot, { top: options.limit, duplicates: options.limit, includeStrings });
@@ -90,6 +108,7 @@ export function registerHeap(program: Command): void {
     .option('--json', 'print JSON instead of text tables')
     .option('--force', 'diff even when the object ids show two different processes')
     .action(async (oldFile: string, newFile: string, options: HeapOptions & { force?: boolean }) => {
+      if (await reranWithHugePages([oldFile, newFile])) return;
       const before = await load(oldFile, null, (heap) => heap);
       const diff = await load(newFile, `comparing with ${basename(oldFile)}`, (after) => {
         try {

@@ -12,6 +12,7 @@ import { registerHeap } from './heap.js';
 import { registerReport } from './report.js';
 import { registerLeaks } from './leaks.js';
 import { registerAttach } from './attach.js';
+import { watchParent } from './huge-pages.js';
 
 function program(): Command {
   const root = new Command('tracemalloc')
@@ -88,4 +89,5 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+watchParent();
 await main(process.argv);
