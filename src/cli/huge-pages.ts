@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { url as inspectorUrl } from 'node:inspector';
 
 /** The tunable, as GLIBC_TUNABLES spells it. */
 export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
@@ -22,14 +23,16 @@ export const HUGE_PAGES_MIN_BYTES = 32 * 1024 * 1024;
 /**
  * The environment for a process that gets huge pages, or null when this one
  * needs no re-run: not Linux with glibc 2.35 or later, the kernel gives huge
- * pages to everything or nothing, this is the re-run process, the tunable
- * is already set, or `TRACEMALLOC_HUGE_PAGES=0`.
+ * pages to everything or nothing, this is the re-run process, a debugger
+ * is attached, the tunable is already set, or `TRACEMALLOC_HUGE_PAGES=0`.
  * `TRACEMALLOC_HUGE_PAGES=1` skips the kernel check (and, for the caller,
  * the size check).
  */
 export function hugePagesEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv | null {
   // TRACEMALLOC_RERUN marks the re-run process: it never re-runs again.
   if (process.platform !== 'linux' || env.TRACEMALLOC_HUGE_PAGES === '0' || env.TRACEMALLOC_RERUN === '1') return null;
+  // Someone is debugging this process: the work stays where the debugger is.
+  if (inspectorUrl()) return null;
   const tunables = env.GLIBC_TUNABLES ?? '';
   if (tunables.includes('glibc.malloc.hugetlb')) return null;
   if (env.TRACEMALLOC_HUGE_PAGES !== '1') {
