@@ -50,6 +50,16 @@ export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; bina
   return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr, error: run.error };
 }
 
+/** Whether a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Run a program that prints one JSON document; fail with its stderr otherwise. */
 export function runJson<T>(args: string[], options?: Parameters<typeof runNode>[1]): T {
   const run = runNode(args, options);

@@ -9,19 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hugePagesEnv } from '../src/cli/huge-pages.js';
-import { fixture, runNode } from './helpers.js';
+import { alive, fixture, runNode } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const supported = hugePagesEnv({ TRACEMALLOC_HUGE_PAGES: '1' }) !== null;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(check: () => boolean, what: string): Promise<void> {
   // A hang limit, not a timing assertion.

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture } from './helpers.js';
+import { alive, fixture } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const DEADLINE_MS = 2000;
@@ -51,15 +51,6 @@ async function startRun(runArgs: string[], programArgs: string[]): Promise<Trace
   const pid = /tracing pid (\d+)/.exec(stderr)?.[1];
   assert.ok(pid, `the CLI names the traced pid: ${stderr}`);
   return { cli, program: Number(pid), out, stderr: () => stderr, ended };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Milliseconds until `pid` is gone; throws after `limit` (and kills it). */
