@@ -35,10 +35,10 @@ export class StringTable {
     return new StringTable(Buffer.alloc(0), new Uint32Array(strings.length + 1), strings.slice());
   }
 
-  /** String `i`, or undefined past the end. */
+  /** String `i`, or undefined for an index that names none. */
   get(i: number): string | undefined {
     const s = this.decoded[i];
-    if (s !== undefined || i >= this.length || !(i >= 0)) return s;
+    if (s !== undefined || !(i >= 0 && i < this.length) || Math.floor(i) !== i) return s;
     return (this.decoded[i] = this.bytes.toString('utf8', this.offsets[i], this.offsets[i + 1]));
   }
 
