@@ -14,7 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HUGE_PAGES_MIN_BYTES, hugePagesEnv } from '../src/cli/huge-pages.js';
+import { hugePagesEnv } from '../src/cli/huge-pages.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -241,7 +241,7 @@ function main(): void {
       // `tracemalloc heap` re-runs itself with huge pages where that helps
       // (src/cli/huge-pages.ts): ours runs as it would, and once more
       // without them, to show what they are worth.
-      const hugePages = size >= HUGE_PAGES_MIN_BYTES ? hugePagesEnv() : null;
+      const hugePages = hugePagesEnv(size);
       if (hugePages) console.log(`ours with GLIBC_TUNABLES=${hugePages.GLIBC_TUNABLES}, as \`tracemalloc heap\` runs on this machine`);
       // [result key, tool, mode, environment, label]
       const runs: [string, string, string, NodeJS.ProcessEnv | undefined, string][] = [];

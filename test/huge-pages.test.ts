@@ -12,7 +12,7 @@ import { hugePagesEnv } from '../src/cli/huge-pages.js';
 import { alive, fixture, runNode } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const supported = hugePagesEnv({ TRACEMALLOC_HUGE_PAGES: '1' }) !== null;
+const supported = hugePagesEnv(0, { TRACEMALLOC_HUGE_PAGES: '1' }) !== null;
 
 async function until(check: () => boolean, what: string): Promise<void> {
   // A hang limit, not a timing assertion.

@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { census, DifferentProcessesError, diffSnapshots, readHeapSnapshot, retainerPathText, type HeapSnapshot } from '../heap/index.js';
 import { renderCensus, renderHeapDiff, censusJson, heapDiffJson } from '../report/heap-text.js';
 import { CommandError, UsageError } from './errors.js';
-import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, rerun } from './huge-pages.js';
+import { hugePagesEnv, rerun } from './huge-pages.js';
 import { integerIn } from './options.js';
 import { progressFor } from './progress.js';
 import { styleFor } from './style.js';
@@ -55,7 +55,7 @@ async function load<T>(path: string, afterStage: string | null, after: (heap: He
  */
 async function reranWithHugePages(files: string[]): Promise<boolean> {
   const bytes = files.reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0);
-  const env = bytes >= HUGE_PAGES_MIN_BYTES || process.env.TRACEMALLOC_HUGE_PAGES === '1' ? hugePagesEnv() : null;
+  const env = hugePagesEnv(bytes);
   if (!env) return false;
   try {
     process.exitCode = await rerun(env);

@@ -21,14 +21,15 @@ export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
 export const HUGE_PAGES_MIN_BYTES = 32 * 1024 * 1024;
 
 /**
- * The environment for a process that gets huge pages, or null when this one
- * needs no re-run: not Linux with glibc 2.35 or later, the kernel gives huge
- * pages to everything or nothing, this is the re-run process, a debugger
- * is attached, the tunable is already set, or `TRACEMALLOC_HUGE_PAGES=0`.
- * `TRACEMALLOC_HUGE_PAGES=1` skips the kernel check (and, for the caller,
- * the size check).
+ * The environment for a process that reads `bytes` of input with huge pages,
+ * or null when this one needs no re-run: less than
+ * {@link HUGE_PAGES_MIN_BYTES}, not Linux with glibc 2.35 or later, the
+ * kernel gives huge pages to everything or nothing, this is the re-run
+ * process, a debugger is attached, the tunable is already set, or
+ * `TRACEMALLOC_HUGE_PAGES=0`. `TRACEMALLOC_HUGE_PAGES=1` skips the size and
+ * kernel checks.
  */
-export function hugePagesEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv | null {
+export function hugePagesEnv(bytes: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv | null {
   // TRACEMALLOC_RERUN marks the re-run process: it never re-runs again.
   if (process.platform !== 'linux' || env.TRACEMALLOC_HUGE_PAGES === '0' || env.TRACEMALLOC_RERUN === '1') return null;
   // Someone is debugging this process: the work stays where the debugger is.
@@ -36,6 +37,7 @@ export function hugePagesEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   const tunables = env.GLIBC_TUNABLES ?? '';
   if (tunables.includes('glibc.malloc.hugetlb')) return null;
   if (env.TRACEMALLOC_HUGE_PAGES !== '1') {
+    if (bytes < HUGE_PAGES_MIN_BYTES) return null;
     let mode: string;
     try {
       mode = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');

@@ -30,11 +30,6 @@ export class StringTable {
     this.length = offsets.length - 1;
   }
 
-  /** A table of these strings (for graphs built by hand, as in tests). */
-  static of(strings: readonly string[]): StringTable {
-    return new StringTable(Buffer.alloc(0), new Uint32Array(strings.length + 1), strings.slice());
-  }
-
   /** String `i`, or undefined for an index that names none. */
   get(i: number): string | undefined {
     const s = this.decoded[i];
