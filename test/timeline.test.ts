@@ -25,6 +25,17 @@ function leakIn(timeline: Timeline, from: number, to: number): number {
   return size;
 }
 
+/** The samples under recordOrder born after tick `after` and alive at the last tick, as their sizes. */
+function keptAfter(timeline: Timeline, after: number): number[] {
+  const { samples } = timeline;
+  const sizes: number[] = [];
+  for (let i = 0; i < samples.site.length; i++) {
+    if (samples.born[i] <= after || samples.died[i] !== -1) continue;
+    if (timeline.sites[samples.site[i]].some((f) => f.function === 'recordOrder')) sizes.push(Math.round(samples.size[i]));
+  }
+  return sizes;
+}
+
 /** The last tick at or before `t` ms. */
 function tickAt(timeline: Timeline, t: number): number {
   let at = 0;
@@ -100,13 +111,19 @@ test('run records a timeline of a server that leaks, then stops; the HTML report
     assert.equal(rangeSites(timeline, first, atEnd)[0].frames.at(-1)?.function, 'orderLine');
     // A sample is born at the first read after its allocation, and reads may be
     // spaced out by their budget: the last kept order is born at the first read
-    // at or after the leak's end, at the latest. Ranges after that read hold none.
+    // at or after the leak's end, at the latest. The leak's orders come to 20-60
+    // samples a read, so one read of them born late would show here. What may
+    // show is V8's own: it puts a function's JIT metadata (optimised code, inline
+    // cache feedback) on the heap while the function runs, and recordOrder
+    // deoptimises when the leak ends (a branch it never took) and re-optimises.
+    // One run in 24 here kept one 128-byte sample of it, born 2.7 s after the
+    // leak (docs/how-it-works.md).
     const reads = ticks.flatMap((tick, i) => (tick.read ? [i] : []));
     const settled = reads.find((i) => ticks[i].t >= end);
     const nextRead = reads.find((i) => i > (settled ?? last));
     assert.ok(settled !== undefined && nextRead !== undefined, `two reads after the leak ended at ${end} ms: ${reads.map((i) => ticks[i].t).join(', ')}`);
-    const later = leakIn(timeline, settled, last);
-    assert.equal(later, 0, `nothing of recordOrder kept after the read at ${ticks[settled].t} ms`);
+    const late = keptAfter(timeline, settled);
+    assert.ok(late.length <= 3, `at most a JIT sample or three of recordOrder kept after the read at ${ticks[settled].t} ms: ${late.join(', ')} B`);
 
     // The report: a chart, and a dragged range's table and flame graph.
     const report = join(out, 'report.html');
@@ -128,7 +145,8 @@ test('run records a timeline of a server that leaks, then stops; the HTML report
       // Halfway between that read and the next: the range's start snaps back to it.
       await page.drag('svg[data-role="chart"]', fraction((ticks[settled].t + ticks[nextRead].t) / 2), 1);
       assert.match(await page.textContent('#timeline-range'), /^Allocated after [\d.]+ s up to/);
-      assert.equal(await page.count('#timeline-flame .frame', 'recordOrder timeline-server.ts:18'), 0, 'nothing of the leak kept after it ended');
+      const shown = await page.count('#timeline-flame .frame', 'recordOrder timeline-server.ts:18');
+      assert.equal(shown > 0, late.length > 0, `the range after the leak shows recordOrder as the file has it: ${shown} frames, ${late.length} samples`);
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();
