@@ -111,13 +111,14 @@ test('run records a timeline of a server that leaks, then stops; the HTML report
     assert.equal(rangeSites(timeline, first, atEnd)[0].frames.at(-1)?.function, 'orderLine');
     // A sample is born at the first read after its allocation, and reads may be
     // spaced out by their budget: the last kept order is born at the first read
-    // at or after the leak's end, at the latest. The leak's orders come to 20-60
-    // samples a read, so one read of them born late would show here. What may
-    // show is V8's own: it puts a function's JIT metadata (optimised code, inline
-    // cache feedback) on the heap while the function runs, and recordOrder
-    // deoptimises when the leak ends (a branch it never took) and re-optimises.
-    // One run in 24 here kept one 128-byte sample of it, born 2.7 s after the
-    // leak (docs/how-it-works.md).
+    // at or after the leak's end, at the latest. The leak's orders come to 30-150
+    // samples a read once it runs, so one read of them born late would show
+    // here. What may show is V8's own: it puts a function's JIT metadata
+    // (optimised code, inline cache feedback) on the heap while the function
+    // runs, and recordOrder deoptimises when the leak ends (a branch it never
+    // took) and re-optimises. In 60 runs here, 3 kept one such sample each
+    // (128 B in recordOrder, 48 B and 3,584 B in orderLine), none more
+    // (docs/how-it-works.md).
     const reads = ticks.flatMap((tick, i) => (tick.read ? [i] : []));
     const settled = reads.find((i) => ticks[i].t >= end);
     const nextRead = reads.find((i) => i > (settled ?? last));
