@@ -8,9 +8,6 @@ import { checkSnapshotBudget } from './memory-guard.js';
 /** Receives the snapshot JSON text piece by piece, as V8 serialises it. */
 export type ChunkSink = (chunk: string | Uint8Array) => void;
 
-// From Node 22 (V8 12) the inspector takes heap snapshots in a later task,
-// so an in-process session cannot answer synchronously.
-const INSPECTOR_SNAPSHOTS_ARE_SYNC = Number(process.versions.node.split('.')[0]) < 22;
 const FILE_CHUNK = 8 * 1024 * 1024;
 
 /**
@@ -19,26 +16,36 @@ const FILE_CHUNK = 8 * 1024 * 1024;
  * While allocation tracking is on, the snapshot includes the traces.
  * Throws, without touching the heap, when the snapshot would likely exhaust
  * memory (see {@link checkSnapshotBudget}).
+ *
+ * V8 writes the snapshot (`v8.writeHeapSnapshot`, synchronous, with the
+ * traces) to a file in a private folder, read back here and removed: it
+ * holds every string of the heap. Not through the inspector's chunk
+ * events: from Node 22 an in-process session cannot answer synchronously,
+ * and on Node 20 the JavaScript run by each chunk event adds to V8's
+ * allocation trace tree while V8 serialises that tree, which crashed the
+ * process (SIGSEGV in SerializeTraceNode, about one run in ten of
+ * test/off-heap's HTTP server in exact mode).
  */
-export function streamHeapSnapshot(sink: ChunkSink, session?: InspectorSession): void {
+export function streamHeapSnapshot(sink: ChunkSink): void {
   checkSnapshotBudget();
-  if (!INSPECTOR_SNAPSHOTS_ARE_SYNC) return snapshotThroughFile(sink);
-  const own = session ?? snapshotSession();
-  const unsubscribe = own.on<{ chunk: string }>('HeapProfiler.addHeapSnapshotChunk', (p) => sink(p.chunk));
+  const dir = mkdtempSync(join(tmpdir(), 'tracemalloc-'));
   try {
-    own.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
+    const file = writeHeapSnapshot(join(dir, 'snapshot.heapsnapshot'));
+    const fd = openSync(file, 'r');
+    try {
+      // A fresh buffer per chunk: the sink may keep a view of the last one.
+      for (;;) {
+        const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+        const n = readSync(fd, buffer);
+        if (n === 0) break;
+        sink(buffer.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
   } finally {
-    unsubscribe();
+    rmSync(dir, { recursive: true, force: true });
   }
-}
-
-let shared: InspectorSession | null = null;
-
-// Kept connected for the life of the process: disconnecting any session
-// stops V8's allocation tracker for the whole isolate (exact tracing's).
-function snapshotSession(): InspectorSession {
-  shared ??= new InspectorSession();
-  return shared;
 }
 
 const HANDLE = '__tracemalloc_object_handle__';
@@ -74,28 +81,3 @@ export function heapObjectId(session: InspectorSession, value: unknown): number 
   }
 }
 
-/**
- * `v8.writeHeapSnapshot` is synchronous on every Node version and includes
- * allocation traces; the file lives in a private folder (it holds every
- * string of the heap) only until it has been read.
- */
-function snapshotThroughFile(sink: ChunkSink): void {
-  const dir = mkdtempSync(join(tmpdir(), 'tracemalloc-'));
-  try {
-    const file = writeHeapSnapshot(join(dir, 'snapshot.heapsnapshot'));
-    const fd = openSync(file, 'r');
-    try {
-      // A fresh buffer per chunk: the sink may keep a view of the last one.
-      for (;;) {
-        const buffer = Buffer.allocUnsafe(FILE_CHUNK);
-        const n = readSync(fd, buffer);
-        if (n === 0) break;
-        sink(buffer.subarray(0, n));
-      }
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

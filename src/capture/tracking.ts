@@ -113,7 +113,7 @@ export class TrackingCapture {
 
   /** Stream a snapshot that includes the allocation traces. */
   snapshot(sink: ChunkSink): void {
-    streamHeapSnapshot(sink, this.session);
+    streamHeapSnapshot(sink);
   }
 
   /** The heap snapshot id of an object, to look up its allocation trace. */
