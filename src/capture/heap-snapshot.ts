@@ -5,7 +5,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { InspectorSession } from './session.js';
 import { checkSnapshotBudget } from './memory-guard.js';
 
-/** Receives the snapshot JSON text piece by piece, as V8 serialises it. */
+/** Receives the snapshot JSON text piece by piece, in the order of the file. */
 export type ChunkSink = (chunk: string | Uint8Array) => void;
 
 const FILE_CHUNK = 8 * 1024 * 1024;
@@ -23,7 +23,7 @@ const FILE_CHUNK = 8 * 1024 * 1024;
  * events: from Node 22 an in-process session cannot answer synchronously,
  * and on Node 20 the JavaScript run by each chunk event adds to V8's
  * allocation trace tree while V8 serialises that tree, which crashed the
- * process (SIGSEGV in SerializeTraceNode, about one run in ten of
+ * process (SIGSEGV in SerializeTraceNode, about one run in twenty of
  * test/off-heap's HTTP server in exact mode).
  */
 export function streamHeapSnapshot(sink: ChunkSink): void {
