@@ -18,10 +18,15 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const LEAK_MS = 3000;
 const LOAD_MS = 7000;
 
-/** Bytes allocated under recordOrder (in it and in orderLine, which it calls) in a range of ticks. */
+/** True for a site under recordOrder: in it, or in orderLine, which it calls. */
+function underRecordOrder(frames: ReadonlyArray<{ function: string }>): boolean {
+  return frames.some((f) => f.function === 'recordOrder');
+}
+
+/** Bytes allocated under recordOrder in a range of ticks. */
 function leakIn(timeline: Timeline, from: number, to: number): number {
   let size = 0;
-  for (const r of rangeSites(timeline, from, to)) if (r.frames.some((f) => f.function === 'recordOrder')) size += r.size;
+  for (const r of rangeSites(timeline, from, to)) if (underRecordOrder(r.frames)) size += r.size;
   return size;
 }
 
@@ -31,7 +36,7 @@ function keptAfter(timeline: Timeline, after: number): number[] {
   const sizes: number[] = [];
   for (let i = 0; i < samples.site.length; i++) {
     if (samples.born[i] <= after || samples.died[i] !== -1) continue;
-    if (timeline.sites[samples.site[i]].some((f) => f.function === 'recordOrder')) sizes.push(Math.round(samples.size[i]));
+    if (underRecordOrder(timeline.sites[samples.site[i]])) sizes.push(Math.round(samples.size[i]));
   }
   return sizes;
 }
